@@ -1,0 +1,27 @@
+/*
+ * Every API file's route table. main registers them all with
+ * yq_api_register(); add one extern pair here and one line in routes.c for a
+ * new API file.
+ */
+#ifndef YQ_API_ROUTES_H
+#define YQ_API_ROUTES_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/router.h"
+
+#define YQ_ROUTE_TABLE(name)                                                                                           \
+    extern const yq_route_t yq_api_##name##_routes[];                                                                  \
+    extern const size_t yq_api_##name##_routes_count
+
+YQ_ROUTE_TABLE(health);
+YQ_ROUTE_TABLE(session);
+
+void yq_api_register(void);
+
+/* Shared by API files: adds a user's public fields (GET /api/v1/me shape). */
+int yq_api_user_fields(cJSON *obj, int64_t user_id);
+
+#endif

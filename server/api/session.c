@@ -1,0 +1,205 @@
+/*
+ * Signing in and out, and who am I.
+ *
+ * POST /api/v1/session: throttled per login (5 failures in 15 minutes ->
+ * 429 for 15 minutes) and per address (50 in 15 minutes); the password is
+ * verified on the thread pool, and an unknown login verifies a dummy hash so
+ * both failures look and take the same.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/audit_log.h"
+#include "api/routes.h"
+#include "auth/password.h"
+#include "auth/principal.h"
+#include "auth/token.h"
+#include "core/alloc.h"
+#include "core/timeutil.h"
+#include "http/router.h"
+
+#define THROTTLE_WINDOW (15 * 60)
+#define THROTTLE_PER_LOGIN 5
+#define THROTTLE_PER_ADDRESS 50
+
+/* Adds the user's public fields (the GET /api/v1/me shape) to obj. */
+int yq_api_user_fields(cJSON *obj, int64_t user_id)
+{
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email FROM users WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, user_id);
+    if (yq_db_step(db, st) != 1)
+        return -1;
+    yq_json_add_col(obj, "id", st, 0);
+    yq_json_add_col(obj, "login", st, 1);
+    yq_json_add_col(obj, "name", st, 2);
+    yq_json_add_col(obj, "org_id", st, 3);
+    yq_json_add_col(obj, "group_id", st, 4);
+    cJSON *roles = cJSON_AddArrayToObject(obj, "roles");
+    unsigned bits = (unsigned)sqlite3_column_int(st, 5);
+    for (unsigned b = 1; b <= YQ_ROLE_ADMIN; b <<= 1)
+        if (bits & b)
+            cJSON_AddItemToArray(roles, cJSON_CreateString(yq_role_name(b)));
+    yq_json_add_col(obj, "email", st, 6);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int count_failures(const char *sql, const char *key)
+{
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, sql);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, yq_now() - THROTTLE_WINDOW);
+    int n = yq_db_step(db, st) == 1 ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    return n;
+}
+
+static int throttled(yq_req_t *req, const char *login)
+{
+    static const char by_login[] = "SELECT count(*) FROM login_failures WHERE login = ?1 AND at > ?2";
+    static const char by_ip[] = "SELECT count(*) FROM login_failures WHERE ip = ?1 AND at > ?2";
+    if (count_failures(by_login, login) < THROTTLE_PER_LOGIN && count_failures(by_ip, req->peer) < THROTTLE_PER_ADDRESS)
+        return 0;
+    yq_reply_header(req, "Retry-After", "900");
+    yq_reply_error(req, 429, "too_many_attempts", "Too many failed sign-ins; try again in 15 minutes.", NULL);
+    return 1;
+}
+
+typedef struct {
+    yq_req_t *req;
+    int64_t user_id;
+    char login[128];
+} signin_t;
+
+static void refuse(signin_t *s)
+{
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO login_failures (login, ip, at) VALUES (?1, ?2, ?3)");
+    sqlite3_bind_text(st, 1, s->login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, s->req->peer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, yq_now());
+    yq_db_step(db, st);
+    yq_audit(s->req, NULL, s->login, "login_failed", "user", s->user_id, 0, NULL, NULL);
+    yq_reply_error(s->req, 401, "invalid_credentials", "Wrong login or password.", NULL);
+}
+
+static void set_cookie(yq_req_t *req, const char *token, int clear)
+{
+    char c[256];
+    snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", yq_auth_cookie_name(), clear ? "" : token,
+             yq_auth_settings.behind_tls ? "; Secure" : "", clear ? "; Max-Age=0" : "");
+    yq_reply_header(req, "Set-Cookie", c);
+}
+
+static void after_verify(void *ctx, int ok)
+{
+    signin_t *s = ctx;
+    yq_req_t *req = s->req;
+    if (!ok || !s->user_id) {
+        refuse(s);
+        free(s);
+        return;
+    }
+    yq_db_t *db = yq_db_main();
+    char token[YQ_TOKEN_CHARS], csrf[YQ_TOKEN_CHARS];
+    unsigned char hash[YQ_TOKEN_HASH_BYTES];
+    yq_token_new(token);
+    yq_token_new(csrf);
+    yq_token_hash(token, hash);
+    int64_t now = yq_now();
+    sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO sessions (token_hash, csrf_token, user_id, created_at, "
+                                      "last_seen_at, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5)");
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, csrf, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, s->user_id);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_text(st, 5, req->peer, -1, SQLITE_TRANSIENT);
+    cJSON *out = cJSON_CreateObject(), *user = cJSON_AddObjectToObject(out, "user");
+    if (yq_db_step(db, st) < 0 || yq_api_user_fields(user, s->user_id)) {
+        cJSON_Delete(out);
+        yq_api_internal(req);
+        free(s);
+        return;
+    }
+    cJSON_AddStringToObject(out, "csrf_token", csrf);
+    yq_audit(req, NULL, s->login, "login", "user", s->user_id, 0, NULL, NULL);
+    set_cookie(req, token, 0);
+    yq_api_json(req, 200, out);
+    free(s);
+}
+
+/* POST /api/v1/session {login, password}: 200 {user, csrf_token} + cookie;
+ * 400 malformed; 401 invalid_credentials; 403 forbidden_origin; 429. */
+static void session_create(yq_req_t *req)
+{
+    cJSON *body;
+    const char *login, *password;
+    if (yq_auth_check_origin(req) || yq_api_body(req, &body))
+        return;
+    if (yq_api_str(req, body, "login", 1, 64, &login) || yq_api_str(req, body, "password", 1, 1024, &password) ||
+        throttled(req, login)) {
+        cJSON_Delete(body);
+        return;
+    }
+    signin_t *s = yq_xcalloc(1, sizeof *s);
+    s->req = req;
+    snprintf(s->login, sizeof s->login, "%s", login);
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, password_hash, disabled FROM users WHERE login = ?1");
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_TRANSIENT);
+    char hash[YQ_PASSWORD_HASH_MAX] = "";
+    if (yq_db_step(db, st) == 1 && sqlite3_column_int(st, 2) == 0) {
+        s->user_id = sqlite3_column_int64(st, 0);
+        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    yq_password_verify_async(uv_default_loop(), s->user_id ? hash : NULL, password, after_verify, s);
+    cJSON_Delete(body);
+}
+
+/* DELETE /api/v1/session: 204, ends this session; 401. */
+static void session_delete(yq_req_t *req)
+{
+    const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
+    if (!p)
+        return;
+    if (p->session_id) {
+        yq_db_t *db = yq_db_main();
+        sqlite3_stmt *st = yq_db_stmt(db, "DELETE FROM sessions WHERE id = ?1");
+        sqlite3_bind_int64(st, 1, p->session_id);
+        yq_db_step(db, st);
+        yq_audit(req, p, NULL, "logout", "user", p->user_id, 0, NULL, NULL);
+    }
+    set_cookie(req, "", 1);
+    yq_reply(req, 204, NULL, "", 0);
+}
+
+/* GET /api/v1/me: 200 the caller (with csrf_token for cookie sessions); 401. */
+static void me_get(yq_req_t *req)
+{
+    const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
+    if (!p)
+        return;
+    cJSON *out = cJSON_CreateObject();
+    if (yq_api_user_fields(out, p->user_id)) {
+        cJSON_Delete(out);
+        yq_api_internal(req);
+        return;
+    }
+    if (p->csrf[0])
+        cJSON_AddStringToObject(out, "csrf_token", p->csrf);
+    yq_api_json(req, 200, out);
+}
+
+const yq_route_t yq_api_session_routes[] = {
+    {YQ_M_POST, "/api/v1/session", session_create, 4096, NULL},
+    {YQ_M_DELETE, "/api/v1/session", session_delete, 0, NULL},
+    {YQ_M_GET, "/api/v1/me", me_get, 0, NULL},
+};
+const size_t yq_api_session_routes_count = sizeof yq_api_session_routes / sizeof yq_api_session_routes[0];

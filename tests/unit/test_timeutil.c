@@ -1,0 +1,84 @@
+/* Time conversions (core/timeutil.c): RFC 3339 both ways, Asia/Shanghai views. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/timeutil.h"
+
+static void test_parse_format(void **state)
+{
+    (void)state;
+    int64_t t;
+    assert_int_equal(yq_time_parse("2026-12-01T09:00:00+08:00", &t), 0);
+    assert_int_equal(t, 1796086800);
+    int64_t u;
+    assert_int_equal(yq_time_parse("2026-12-01T01:00:00Z", &u), 0);
+    assert_int_equal(t, u);
+    char s[YQ_TIME_STRLEN];
+    yq_time_format(t, s);
+    assert_string_equal(s, "2026-12-01T09:00:00+08:00");
+    assert_int_equal(yq_time_parse("2026-11-30T20:00:00-05:00", &u), 0);
+    assert_int_equal(u, t);
+}
+
+static void test_parse_refuses(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"2026-12-01T09:00:00",   "2026-12-01 09:00:00+08:00", "2026-02-30T09:00:00Z",
+                                      "2026-12-01T24:00:00Z",  "2026-12-01T09:00:00.5Z",    "2026-12-01T09:00:00+8:00",
+                                      "x026-12-01T09:00:00Z", ""};
+    int64_t t;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (yq_time_parse(bad[i], &t) == 0)
+            print_error("accepted: %s\n", bad[i]);
+        assert_int_equal(yq_time_parse(bad[i], &t), -1);
+    }
+}
+
+static void test_local_views(void **state)
+{
+    (void)state;
+    int64_t t;
+    /* 2026-11-30 is a Monday; 23:30 local is 15:30 UTC. */
+    yq_time_parse("2026-11-30T23:30:00+08:00", &t);
+    assert_int_equal(yq_local_weekday(t), 1);
+    assert_int_equal(yq_local_minute_of_day(t), 23 * 60 + 30);
+    int64_t m = yq_local_midnight(t);
+    char s[YQ_TIME_STRLEN];
+    yq_time_format(m, s);
+    assert_string_equal(s, "2026-11-30T00:00:00+08:00");
+    /* 2026-12-01 00:30 local is still 2026-11-30 in UTC. */
+    yq_time_parse("2026-12-01T00:30:00+08:00", &t);
+    char p[8];
+    yq_period_of(t, p);
+    assert_string_equal(p, "2026-12");
+    assert_int_equal(yq_local_weekday(t), 2);
+}
+
+static void test_period_bounds(void **state)
+{
+    (void)state;
+    int64_t from, to, want;
+    assert_int_equal(yq_period_bounds("2026-12", &from, &to), 0);
+    yq_time_parse("2026-12-01T00:00:00+08:00", &want);
+    assert_int_equal(from, want);
+    yq_time_parse("2027-01-01T00:00:00+08:00", &want);
+    assert_int_equal(to, want);
+    assert_int_equal(yq_period_bounds("2026-13", &from, &to), -1);
+    assert_int_equal(yq_period_bounds("2026-1", &from, &to), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_format),
+        cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_local_views),
+        cmocka_unit_test(test_period_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
