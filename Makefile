@@ -48,17 +48,27 @@ $(DEPS_STAMP): deploy/install-deps.sh package.json
 	@mkdir -p $(BUILD) && touch $@
 deps: $(DEPS_STAMP)
 
-$(BUILD)/yiqi: $(DEPS_STAMP) $(BUILD)/obj/server/main.o $(OBJS) $(GEN_OBJS) $(LLHTTP_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
+# Everything but main() goes into one archive that the server and the unit
+# tests link against.
+LIB := $(BUILD)/libyiqi.a
+$(LIB): $(OBJS) $(GEN_OBJS) $(LLHTTP_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/yiqi: $(DEPS_STAMP) $(BUILD)/obj/server/main.o $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/server/main.o $(LIB) $(LIBS)
 
 $(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # llhttp from Debian's node-llhttp, compiled into the build (never made lenient).
 $(BUILD)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -g -I$(LLHTTP_INC) $(if $(SANITIZE),-fsanitize=$(SANITIZE),) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) -std=c11 -O2 -g -I$(LLHTTP_INC) $(if $(SANITIZE),-fsanitize=$(SANITIZE),) -c $< -o $@
 
 $(BUILD)/gen/migrations_gen.c: $(MIGRATIONS) tools/embed.sh
 	@mkdir -p $(dir $@)
@@ -68,14 +78,16 @@ $(BUILD)/gen/data_gen.c: $(DATA_FILES) tools/embed.sh
 	bash tools/embed.sh data $(DATA_FILES) > $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(OBJS) $(GEN_OBJS) $(LLHTTP_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LIBS)
 
 web: $(DEPS_STAMP)
-	@if [ -f web/package.json ] || [ -f vite.config.mjs ]; then npm run --silent build; fi
+	@if [ -f web/vite.config.mjs ]; then npm run --silent build; fi
 
 openapi: $(DEPS_STAMP)
 	node proto/build.mjs
@@ -88,6 +100,11 @@ test: $(BUILD)/yiqi web $(UNIT_BINS)
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# Deployment checks (deploy/): systemd-analyze verify, nginx -t, TLS proxy,
+# backup under load, restore, upgrade, serve --config.
+test-deploy: $(BUILD)/yiqi
+	node --test --test-concurrency=1 tests/deploy/
 
 test-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=address,undefined build-asan/yiqi

@@ -59,6 +59,11 @@ fi
 
 if ! npm_ok; then
   echo "install-deps: installing npm packages (package-lock.json)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses a lock that names an optional, platform-only package the
+  # registry does not serve (vite lists one for Windows); npm install with the
+  # same lock installs the same versions without rewriting it.
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+    npm install --no-save --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
 fi
 echo "install-deps: all dependencies present"

@@ -18,6 +18,24 @@
 
 YQ_ROUTE_TABLE(health);
 YQ_ROUTE_TABLE(session);
+/* accounts (issue 3) */
+YQ_ROUTE_TABLE(zones);
+YQ_ROUTE_TABLE(orgs);
+YQ_ROUTE_TABLE(groups);
+YQ_ROUTE_TABLE(users);
+YQ_ROUTE_TABLE(passwords);
+YQ_ROUTE_TABLE(tokens);
+YQ_ROUTE_TABLE(audit);
+/* catalogue (issue 4) */
+YQ_ROUTE_TABLE(instrument_csv);
+YQ_ROUTE_TABLE(instruments);
+/* bookings (issue 5) */
+YQ_ROUTE_TABLE(bookings);
+YQ_ROUTE_TABLE(availability);
+YQ_ROUTE_TABLE(blocks);
+YQ_ROUTE_TABLE(qualifications);
+YQ_ROUTE_TABLE(notifications);
+YQ_ROUTE_TABLE(calendar_feed);
 
 void yq_api_register(void);
 

@@ -2,16 +2,19 @@
  * Signing in and out, and who am I.
  *
  * POST /api/v1/session: throttled per login (5 failures in 15 minutes ->
- * 429 for 15 minutes) and per address (50 in 15 minutes); the password is
- * verified on the thread pool, and an unknown login verifies a dummy hash so
- * both failures look and take the same.
+ * 429 for the 15 minutes after the fifth) and per address (50 in 15
+ * minutes, likewise); only failures count, refused (429) attempts do not.
+ * The password is verified on the thread pool, and an unknown login
+ * verifies a dummy hash so both failures look and take the same.
  */
 #include <cjson/cJSON.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "api/accounts.h"
 #include "api/api.h"
 #include "api/audit_log.h"
 #include "api/routes.h"
@@ -30,7 +33,8 @@
 int yq_api_user_fields(cJSON *obj, int64_t user_id)
 {
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email FROM users WHERE id = ?1");
+    sqlite3_stmt *st =
+        yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
     if (yq_db_step(db, st) != 1)
         return -1;
@@ -49,24 +53,40 @@ int yq_api_user_fields(cJSON *obj, int64_t user_id)
     return 0;
 }
 
-static int count_failures(const char *sql, const char *key)
+/* When a lock on key (a login or an address) ends: 15 minutes after the
+ * latest failure that made `limit` failures within 15 minutes, or 0 when
+ * there is no such failure in the last 15 minutes. */
+static int64_t locked_until(const char *sql, const char *key, int limit)
 {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, sql);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, yq_now() - THROTTLE_WINDOW);
-    int n = yq_db_step(db, st) == 1 ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_int(st, 4, THROTTLE_WINDOW);
+    int64_t until = 0;
+    if (yq_db_step(db, st) == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        until = sqlite3_column_int64(st, 0) + THROTTLE_WINDOW;
     sqlite3_reset(st);
-    return n;
+    return until;
 }
 
-static int throttled(yq_req_t *req, const char *login)
+int yq_signin_throttled(yq_req_t *req, const char *login)
 {
-    static const char by_login[] = "SELECT count(*) FROM login_failures WHERE login = ?1 AND at > ?2";
-    static const char by_ip[] = "SELECT count(*) FROM login_failures WHERE ip = ?1 AND at > ?2";
-    if (count_failures(by_login, login) < THROTTLE_PER_LOGIN && count_failures(by_ip, req->peer) < THROTTLE_PER_ADDRESS)
+    static const char by_login[] =
+        "SELECT max(f.at) FROM login_failures f WHERE f.login = ?1 AND f.at > ?2 AND (SELECT count(*) FROM "
+        "login_failures g WHERE g.login = ?1 AND g.at > f.at - ?4 AND g.at <= f.at) >= ?3";
+    static const char by_ip[] =
+        "SELECT max(f.at) FROM login_failures f WHERE f.ip = ?1 AND f.at > ?2 AND (SELECT count(*) FROM "
+        "login_failures g WHERE g.ip = ?1 AND g.at > f.at - ?4 AND g.at <= f.at) >= ?3";
+    int64_t a = locked_until(by_login, login, THROTTLE_PER_LOGIN);
+    int64_t b = locked_until(by_ip, req->peer, THROTTLE_PER_ADDRESS);
+    int64_t until = a > b ? a : b, now = yq_now();
+    if (until <= now)
         return 0;
-    yq_reply_header(req, "Retry-After", "900");
+    char retry[24];
+    snprintf(retry, sizeof retry, "%lld", (long long)(until - now));
+    yq_reply_header(req, "Retry-After", retry);
     yq_reply_error(req, 429, "too_many_attempts", "Too many failed sign-ins; try again in 15 minutes.", NULL);
     return 1;
 }
@@ -77,14 +97,19 @@ typedef struct {
     char login[128];
 } signin_t;
 
-static void refuse(signin_t *s)
+void yq_signin_failed(yq_req_t *req, const char *login)
 {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO login_failures (login, ip, at) VALUES (?1, ?2, ?3)");
-    sqlite3_bind_text(st, 1, s->login, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, s->req->peer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, req->peer, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, yq_now());
     yq_db_step(db, st);
+}
+
+static void refuse(signin_t *s)
+{
+    yq_signin_failed(s->req, s->login);
     yq_audit(s->req, NULL, s->login, "login_failed", "user", s->user_id, 0, NULL, NULL);
     yq_reply_error(s->req, 401, "invalid_credentials", "Wrong login or password.", NULL);
 }
@@ -97,15 +122,8 @@ static void set_cookie(yq_req_t *req, const char *token, int clear)
     yq_reply_header(req, "Set-Cookie", c);
 }
 
-static void after_verify(void *ctx, int ok)
+int yq_session_start(yq_req_t *req, int64_t user_id, cJSON *out)
 {
-    signin_t *s = ctx;
-    yq_req_t *req = s->req;
-    if (!ok || !s->user_id) {
-        refuse(s);
-        free(s);
-        return;
-    }
     yq_db_t *db = yq_db_main();
     char token[YQ_TOKEN_CHARS], csrf[YQ_TOKEN_CHARS];
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
@@ -117,19 +135,38 @@ static void after_verify(void *ctx, int ok)
                                       "last_seen_at, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5)");
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, csrf, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, s->user_id);
+    sqlite3_bind_int64(st, 3, user_id);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_text(st, 5, req->peer, -1, SQLITE_TRANSIENT);
-    cJSON *out = cJSON_CreateObject(), *user = cJSON_AddObjectToObject(out, "user");
-    if (yq_db_step(db, st) < 0 || yq_api_user_fields(user, s->user_id)) {
+    cJSON *user = cJSON_AddObjectToObject(out, "user");
+    int rc = yq_db_step(db, st);
+    if (rc >= 0 && yq_api_user_fields(user, user_id) == 0) {
+        cJSON_AddStringToObject(out, "csrf_token", csrf);
+        set_cookie(req, token, 0);
+    } else {
+        rc = YQ_DB_ERROR;
+    }
+    sodium_memzero(token, sizeof token);
+    return rc < 0 ? rc : 0;
+}
+
+static void after_verify(void *ctx, int ok)
+{
+    signin_t *s = ctx;
+    yq_req_t *req = s->req;
+    if (!ok || !s->user_id) {
+        refuse(s);
+        free(s);
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    if (yq_session_start(req, s->user_id, out)) {
         cJSON_Delete(out);
         yq_api_internal(req);
         free(s);
         return;
     }
-    cJSON_AddStringToObject(out, "csrf_token", csrf);
     yq_audit(req, NULL, s->login, "login", "user", s->user_id, 0, NULL, NULL);
-    set_cookie(req, token, 0);
     yq_api_json(req, 200, out);
     free(s);
 }
@@ -143,7 +180,7 @@ static void session_create(yq_req_t *req)
     if (yq_auth_check_origin(req) || yq_api_body(req, &body))
         return;
     if (yq_api_str(req, body, "login", 1, 64, &login) || yq_api_str(req, body, "password", 1, 1024, &password) ||
-        throttled(req, login)) {
+        yq_signin_throttled(req, login)) {
         cJSON_Delete(body);
         return;
     }

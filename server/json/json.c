@@ -136,8 +136,8 @@ int yq_json_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int
     if (!cJSON_IsNumber(v))
         return -2;
     double d = v->valuedouble;
-    /* Integers beyond 2^53 cannot be told apart from their neighbours. */
-    if (!isfinite(d) || d != floor(d) || d > 9007199254740992.0 || d < -9007199254740992.0)
+    /* From 2^53 on, integers cannot be told apart from their neighbours. */
+    if (!isfinite(d) || d != floor(d) || d >= 9007199254740992.0 || d <= -9007199254740992.0)
         return -2;
     int64_t i = (int64_t)d;
     if (i < min || i > max)

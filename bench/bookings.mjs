@@ -1,0 +1,90 @@
+// Booking benchmarks (issue 5), figures only:
+//  1. the ceiling of one commit per booking: bench/bare_sqlite.c (WAL,
+//     synchronous=FULL, check + insert per transaction) on the same disk;
+//  2. durable bookings/s through the real server (group commit) with 64
+//     clients (wrk) on 1,000 instruments (mostly successes) and on one
+//     instrument (mostly conflicts);
+//  3. availability latency for one instrument over 7 days with 1,000,000
+//     bookings in the database (p50/p99 of sequential requests).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../tests/http/lib/server.mjs';
+import { buildWorld, start, sql, localMidnight, iso, PW, overlappingPairs } from '../tests/http/lib/bookings-world.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const out = (k, v) => console.log(`${k.padEnd(48)} ${v}`);
+
+function wrk(url, args, seconds = SECONDS) {
+  const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '-s', join(ROOT, 'bench/bookings.lua'), url, '--', ...args],
+    { encoding: 'utf8' });
+  const m = /RESULT created=(\d+) conflicts=(\d+) other=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
+  return { created: +m[1], conflicts: +m[2], other: +m[3], seconds: +m[4], p99: +m[5] };
+}
+
+async function signIn(url) {
+  const res = await fetch(url + '/api/v1/session', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'res', password: PW }),
+  });
+  const body = await res.json();
+  return { cookie: res.headers.getSetCookie()[0].split(';')[0], csrf: body.csrf_token };
+}
+
+const world = buildWorld({ extraInstruments: 1000 });
+mkdirSync(join(ROOT, 'build/bench'), { recursive: true });
+const bare = join(ROOT, 'build/bench/bare_sqlite');
+execFileSync('cc', ['-std=c11', '-D_GNU_SOURCE', '-O2', '-o', bare, join(ROOT, 'bench/bare_sqlite.c'), '-lsqlite3']);
+
+try {
+  const bareOut = execFileSync(bare, [join(world.dir, 'bare.db'), String(Math.min(SECONDS, 5))], { encoding: 'utf8' });
+  const ceiling = Number(/(\d+)/.exec(bareOut)[1]);
+  out('bare SQLite commits/s (1 booking per fsync)', ceiling);
+
+  let srv = await start(world, { args: ['--quiet'] });
+  const { cookie, csrf } = await signIn(srv.url);
+  const first = world.ids.bulk0;
+  const base = localMidnight(1);
+  // 1,000 instruments, 60 days of half-hour starts each: mostly successes.
+  const many = wrk(srv.url, [cookie, csrf, String(first), '1000', String(base), String(48 * 58)]);
+  const manyRate = Math.round(many.created / many.seconds);
+  out('bookings/s, 64 clients, 1,000 instruments', `${manyRate} durable (${many.conflicts} conflicts, ${many.other} other, p99 ${many.p99} ms)`);
+  out('  ratio to the bare ceiling', `${(manyRate / ceiling).toFixed(2)}x (target >= 3x)`);
+  // One instrument, 200 candidate slots: mostly conflicts.
+  const one = wrk(srv.url, [cookie, csrf, String(world.ids.open), '1', String(base), '200']);
+  out('requests/s, 64 clients, one instrument', `${Math.round((one.created + one.conflicts) / one.seconds)} answered (${one.created} booked, ${one.conflicts} x 409, ${one.other} other, p99 ${one.p99} ms)`);
+  out('overlapping live pairs afterwards', overlappingPairs(world.db));
+  await srv.stop();
+
+  // 1,000,000 bookings: 1,000 per instrument, back to back over the past.
+  const have = Number(sql(world.db, 'SELECT count(*) FROM bookings'));
+  const want = 1000000 - have;
+  const perInstrument = Math.ceil(want / 1000);
+  const t0 = Date.now();
+  sql(world.db, `WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < ${perInstrument - 1})
+    INSERT INTO bookings (instrument_id, user_id, payer_org_id, start, end, status, created_at, updated_at)
+    SELECT i.id, ${world.users.res}, i.owner_org_id, ${base} - 86400 * 400 + n.k * 7200 + (i.id % 4) * 1800,
+           ${base} - 86400 * 400 + n.k * 7200 + (i.id % 4) * 1800 + 3600, 'completed', 0, 0
+    FROM instruments i, n WHERE i.asset_no LIKE 'bulk%'`);
+  // And a busy future week on the measured instrument.
+  sql(world.db, `WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < 83)
+    INSERT OR IGNORE INTO bookings (instrument_id, user_id, payer_org_id, start, end, status, created_at, updated_at)
+    SELECT ${first}, ${world.users.res}, 1, ${base} + 86400 * 70 + n.k * 7200, ${base} + 86400 * 70 + n.k * 7200 + 3600, 'confirmed', 0, 0 FROM n`);
+  out('bookings in the database', `${sql(world.db, 'SELECT count(*) FROM bookings')} (filled in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  srv = await start(world, { args: ['--quiet'] });
+  const from = base + 86400 * 70, to = from + 7 * 86400;
+  const url = `${srv.url}/api/v1/instruments/${first}/availability?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`;
+  const times = [];
+  for (let i = 0; i < 2000; i++) {
+    const s = process.hrtime.bigint();
+    const r = await fetch(url);
+    await r.arrayBuffer();
+    if (r.status !== 200) throw new Error('availability ' + r.status);
+    times.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  out('availability 7 days, 1M bookings: p50 / p99', `${times[1000].toFixed(2)} ms / ${times[1980].toFixed(2)} ms (target p99 < 5 ms)`);
+  await srv.stop();
+} finally {
+  rmSync(world.dir, { recursive: true, force: true });
+}

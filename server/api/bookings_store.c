@@ -1,0 +1,205 @@
+/*
+ * Storage shared by the booking API files (see bookings_store.h). Every
+ * statement is a literal prepared once (db/db.h).
+ */
+#include "api/bookings_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/instrument_store.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i) {
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    snprintf(dst, size, "%s", s ? s : "");
+}
+
+int yq_bk_instrument_load(int64_t id, yq_arena_t *a, yq_bk_instrument_t *out) {
+    yq_instr_meta_t meta;
+    memset(out, 0, sizeof *out);
+    if (yq_instr_load(yq_db_main(), id, a, &out->in, &meta))
+        return -1;
+    out->in.id = id;
+    out->owner_zone_id = meta.zone_id;
+    out->retired = meta.retired_at != 0;
+    return 0;
+}
+
+int yq_bk_instrument_visible(const yq_bk_instrument_t *ins, const yq_principal_t *p) {
+    return yq_instr_visible(p, ins->in.owner_org_id, ins->in.share_mode, ins->retired);
+}
+
+int yq_bk_is_staff(const yq_bk_instrument_t *ins, const yq_principal_t *p) {
+    return p && yq_instr_editable(p, ins->in.owner_org_id);
+}
+
+static void add_time_or_null(cJSON *obj, const char *key, sqlite3_stmt *st, int i) {
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        cJSON_AddNullToObject(obj, key);
+    else
+        yq_json_add_time(obj, key, sqlite3_column_int64(st, i));
+}
+
+static void add_events(cJSON *obj, int64_t id) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT e.at, e.actor_user_id, u.name, e.from_status, e.to_status, e.reason "
+                                      "FROM booking_events e LEFT JOIN users u ON u.id = e.actor_user_id "
+                                      "WHERE e.booking_id = ?1 ORDER BY e.id");
+    sqlite3_bind_int64(st, 1, id);
+    cJSON *arr = cJSON_AddArrayToObject(obj, "events");
+    while (yq_db_step(db, st) == 1) {
+        cJSON *e = cJSON_CreateObject();
+        yq_json_add_time(e, "at", sqlite3_column_int64(st, 0));
+        yq_json_add_col(e, "actor_user_id", st, 1);
+        yq_json_add_col(e, "actor_name", st, 2);
+        yq_json_add_col(e, "from_status", st, 3);
+        yq_json_add_col(e, "to_status", st, 4);
+        yq_json_add_col(e, "reason", st, 5);
+        cJSON_AddItemToArray(arr, e);
+    }
+    sqlite3_reset(st);
+}
+
+cJSON *yq_bk_booking_json(int64_t id, int with_events) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(
+        db, "SELECT b.id, b.instrument_id, i.name_zh, i.name_en, b.user_id, u.name, b.group_id, b.payer_org_id, "
+            "b.start, b.end, b.purpose, b.status, b.needs_pi, b.needs_operator, b.fee_estimate_fen, b.series_id, "
+            "b.checkin_at, b.checkout_at, b.reason, b.created_at, b.updated_at, i.owner_org_id "
+            "FROM bookings b JOIN instruments i ON i.id = b.instrument_id JOIN users u ON u.id = b.user_id "
+            "WHERE b.id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    if (yq_db_step(db, st) != 1)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    yq_json_add_col(o, "id", st, 0);
+    yq_json_add_col(o, "instrument_id", st, 1);
+    yq_json_add_col(o, "instrument_name_zh", st, 2);
+    yq_json_add_col(o, "instrument_name_en", st, 3);
+    yq_json_add_col(o, "owner_org_id", st, 21);
+    yq_json_add_col(o, "user_id", st, 4);
+    yq_json_add_col(o, "user_name", st, 5);
+    yq_json_add_col(o, "group_id", st, 6);
+    yq_json_add_col(o, "payer_org_id", st, 7);
+    yq_json_add_time(o, "start", sqlite3_column_int64(st, 8));
+    yq_json_add_time(o, "end", sqlite3_column_int64(st, 9));
+    yq_json_add_col(o, "purpose", st, 10);
+    yq_json_add_col(o, "status", st, 11);
+    const char *status = (const char *)sqlite3_column_text(st, 11);
+    int pending = status && strcmp(status, "pending") == 0;
+    const char *awaiting = !pending                     ? NULL
+                           : sqlite3_column_int(st, 12) ? "pi"
+                           : sqlite3_column_int(st, 13) ? "operator"
+                                                        : NULL;
+    yq_json_add_str_or_null(o, "awaiting", awaiting);
+    yq_json_add_col(o, "fee_estimate_fen", st, 14);
+    yq_json_add_col(o, "series_id", st, 15);
+    add_time_or_null(o, "checkin_at", st, 16);
+    add_time_or_null(o, "checkout_at", st, 17);
+    yq_json_add_col(o, "reason", st, 18);
+    yq_json_add_time(o, "created_at", sqlite3_column_int64(st, 19));
+    yq_json_add_time(o, "updated_at", sqlite3_column_int64(st, 20));
+    sqlite3_reset(st);
+    if (with_events)
+        add_events(o, id);
+    return o;
+}
+
+int yq_bk_booking_load(int64_t id, yq_bk_booking_t *out) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT b.instrument_id, b.user_id, coalesce(b.group_id, 0), i.owner_org_id, "
+                                      "coalesce(g.pi_user_id, 0), b.start, b.end, b.needs_pi, b.needs_operator, "
+                                      "b.status FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                                      "LEFT JOIN lab_groups g ON g.id = b.group_id WHERE b.id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    if (yq_db_step(db, st) != 1)
+        return -1;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->instrument_id = sqlite3_column_int64(st, 0);
+    out->user_id = sqlite3_column_int64(st, 1);
+    out->group_id = sqlite3_column_int64(st, 2);
+    out->owner_org_id = sqlite3_column_int64(st, 3);
+    out->pi_user_id = sqlite3_column_int64(st, 4);
+    out->start = sqlite3_column_int64(st, 5);
+    out->end = sqlite3_column_int64(st, 6);
+    out->needs_pi = sqlite3_column_int(st, 7);
+    out->needs_operator = sqlite3_column_int(st, 8);
+    copy_col(out->status, sizeof out->status, st, 9);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int yq_bk_booking_readable(const yq_bk_booking_t *b, const yq_principal_t *p) {
+    if (!p)
+        return 0;
+    if (b->user_id == p->user_id || yq_has_role(p, YQ_ROLE_ADMIN))
+        return 1;
+    if (yq_has_role(p, YQ_ROLE_OPERATOR) && p->org_id && p->org_id == b->owner_org_id)
+        return 1;
+    return yq_has_role(p, YQ_ROLE_PI) && b->pi_user_id == p->user_id;
+}
+
+int yq_bk_event(int64_t booking_id, int64_t actor_user_id, const char *from, const char *to, const char *reason) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO booking_events (booking_id, at, actor_user_id, from_status, "
+                                      "to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_bind_int64(st, 1, booking_id);
+    sqlite3_bind_int64(st, 2, yq_now());
+    if (actor_user_id)
+        sqlite3_bind_int64(st, 3, actor_user_id);
+    if (from)
+        sqlite3_bind_text(st, 4, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    int rc = yq_db_step(db, st);
+    return rc < 0 ? rc : 0;
+}
+
+int yq_bk_notify(int64_t user_id, const char *kind, const char *message_zh, const char *message_en,
+                 int64_t booking_id) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO notifications (user_id, at, kind, message_zh, message_en, "
+                                      "booking_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, yq_now());
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, message_zh, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, message_en, -1, SQLITE_TRANSIENT);
+    if (booking_id)
+        sqlite3_bind_int64(st, 6, booking_id);
+    int rc = yq_db_step(db, st);
+    return rc < 0 ? rc : 0;
+}
+
+int yq_bk_set_status(int64_t booking_id, int64_t actor_user_id, const char *from, const char *to, const char *reason) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "UPDATE bookings SET status = ?2, reason = coalesce(?3, reason), "
+                                      "updated_at = ?4 WHERE id = ?1 AND status = ?5");
+    sqlite3_bind_int64(st, 1, booking_id);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, yq_now());
+    sqlite3_bind_text(st, 5, from, -1, SQLITE_STATIC);
+    int rc = yq_db_step(db, st);
+    if (rc < 0)
+        return rc;
+    if (yq_db_changes(db) != 1)
+        return YQ_DB_CONSTRAINT; /* the status moved under us */
+    return yq_bk_event(booking_id, actor_user_id, from, to, reason);
+}
+
+void yq_bk_local_text(int64_t t, char *out) {
+    int y, m, d;
+    yq_local_date(t, &y, &m, &d);
+    int min = yq_local_minute_of_day(t);
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d", y, m, d, min / 60, min % 60);
+    size_t n = strnlen(tmp, 19);
+    memcpy(out, tmp, n);
+    out[n] = '\0';
+}

@@ -1,0 +1,66 @@
+/*
+ * Storage shared by the booking API files (bookings, availability, blocks,
+ * qualifications, notifications, calendar feed, the no-show sweep and the
+ * demo history): loading an instrument's booking rules, who may see or
+ * manage it, booking rows as JSON, and the writes every transition makes
+ * (an event row, a notification). All functions use yq_db_main() and run on
+ * the loop thread; the writes are meant to run inside a group-commit job
+ * (db/batch.h).
+ */
+#ifndef YQ_API_BOOKINGS_STORE_H
+#define YQ_API_BOOKINGS_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+#include "domain/instrument_rules.h"
+
+/* Live statuses hold the slot. */
+#define YQ_BK_LIVE_SQL "('pending', 'confirmed', 'in_use')"
+
+/* An instrument as the booking code needs it: the catalogue's record
+ * (api/instrument_store.h) plus the facts the rules ask about. */
+typedef struct {
+    yq_instrument_t in; /* strings live in the arena given to the loader */
+    int64_t owner_zone_id;
+    int retired;
+} yq_bk_instrument_t;
+
+/* Loads instrument id, copying its strings into arena a. Returns 0, or -1
+ * when there is none. */
+int yq_bk_instrument_load(int64_t id, yq_arena_t *a, yq_bk_instrument_t *out);
+/* May p (NULL: anonymous) see this instrument and its calendar? (The
+ * catalogue's rule, yq_instr_visible.) */
+int yq_bk_instrument_visible(const yq_bk_instrument_t *ins, const yq_principal_t *p);
+/* Operator of the owner institution, or admin. */
+int yq_bk_is_staff(const yq_bk_instrument_t *ins, const yq_principal_t *p);
+
+/* The booking row as the API shows it ({id, instrument_id, ..., status,
+ * awaiting, fee_estimate_fen, ...}); with_events adds the transitions.
+ * Returns NULL when there is no such booking; the caller cJSON_Deletes it. */
+cJSON *yq_bk_booking_json(int64_t id, int with_events);
+
+/* Facts about a booking for permission checks. Returns 0 or -1 (none). */
+typedef struct {
+    int64_t id, instrument_id, user_id, group_id, owner_org_id, pi_user_id;
+    int64_t start, end;
+    int needs_pi, needs_operator;
+    char status[16];
+} yq_bk_booking_t;
+int yq_bk_booking_load(int64_t id, yq_bk_booking_t *out);
+/* May p read this booking? Own, the instrument's operators, the group's PI
+ * (who approves it), admins. */
+int yq_bk_booking_readable(const yq_bk_booking_t *b, const yq_principal_t *p);
+
+/* Writes (inside a transaction). Return 0 or a negative YQ_DB_* code. */
+int yq_bk_event(int64_t booking_id, int64_t actor_user_id, const char *from, const char *to, const char *reason);
+int yq_bk_notify(int64_t user_id, const char *kind, const char *message_zh, const char *message_en, int64_t booking_id);
+/* Sets a booking's status (and reason when non-NULL), records the event. */
+int yq_bk_set_status(int64_t booking_id, int64_t actor_user_id, const char *from, const char *to, const char *reason);
+
+/* "2026-12-01 09:00" local, for notification texts (out: 20 bytes). */
+void yq_bk_local_text(int64_t t, char *out);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * The catalogue in and out as files (API.md "CSV"):
+ *
+ *   POST /api/v1/instruments/import       CSV body, all or nothing
+ *   GET  /api/v1/instruments/export.csv   the same columns back (UTF-8 + BOM)
+ *   GET  /api/v1/instruments/export.json  the public list as open data
+ *
+ * Import runs in two passes. The first reads every row into a record (the
+ * stored one when (institution, asset_no) exists, else the defaults), applies
+ * the cells, and runs the domain checks, collecting every error of every row.
+ * Only when no row has an error does the second pass open one transaction and
+ * write: inserts, and updates of rows whose values changed, each with its
+ * audit row. So a bad row anywhere leaves the catalogue untouched.
+ *
+ * Cells: numbers are whole numbers (money in fen); an empty cell of a number,
+ * an enumeration or a rule keeps the stored or default value; an empty text
+ * cell clears the text. Chinese header labels (domain/instrument_rules.c and
+ * the table below) are accepted for every column.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/audit_log.h"
+#include "api/instrument_fields.h"
+#include "api/instrument_store.h"
+#include "api/routes.h"
+#include "auth/principal.h"
+#include "core/buf.h"
+#include "core/timeutil.h"
+#include "domain/csv.h"
+
+#define IMPORT_MAX_BODY (8u * 1024 * 1024)
+#define MAX_REPORTED_ERRORS 1000
+
+/* ---- columns ---- */
+
+typedef enum { K_ORG, K_TEXT, K_ENUM, K_INT, K_BOOL, K_HOURS, K_MODES } kind_t;
+
+typedef struct {
+    const char *name;     /* API name, the English header */
+    const char *label_zh; /* Chinese header (NULL: from the text field table) */
+    kind_t kind;
+    size_t off; /* int64_t / int member for K_INT / K_BOOL */
+} column_t;
+
+#define OFF(m) offsetof(yq_instrument_t, m)
+static const column_t columns[] = {
+    {"owner_org_code", "单位代码", K_ORG, 0},
+    {"asset_no", NULL, K_TEXT, 0},
+    {"name_zh", NULL, K_TEXT, 0},
+    {"name_en", NULL, K_TEXT, 0},
+    {"model", NULL, K_TEXT, 0},
+    {"manufacturer", NULL, K_TEXT, 0},
+    {"country", NULL, K_TEXT, 0},
+    {"department", NULL, K_TEXT, 0},
+    {"class_code", NULL, K_TEXT, 0},
+    {"category_type", "仪器类型", K_ENUM, 0},
+    {"share_mode", "共享方式", K_ENUM, 0},
+    {"run_status", "运行状态", K_ENUM, 0},
+    {"original_value_fen", "原值(分)", K_INT, OFF(original_value_fen)},
+    {"purchase_date", NULL, K_TEXT, 0},
+    {"address", NULL, K_TEXT, 0},
+    {"room", NULL, K_TEXT, 0},
+    {"tech_specs", NULL, K_TEXT, 0},
+    {"functions", NULL, K_TEXT, 0},
+    {"service_content", NULL, K_TEXT, 0},
+    {"sample_requirements", NULL, K_TEXT, 0},
+    {"open_rules", NULL, K_TEXT, 0},
+    {"contact_name", NULL, K_TEXT, 0},
+    {"contact_phone", NULL, K_TEXT, 0},
+    {"contact_email", NULL, K_TEXT, 0},
+    {"rules.open_hours", "开放时间", K_HOURS, 0},
+    {"rules.slot_minutes", "预约时间单位(分钟)", K_INT, OFF(slot_minutes)},
+    {"rules.min_minutes", "最短预约(分钟)", K_INT, OFF(min_minutes)},
+    {"rules.max_minutes", "最长预约(分钟)", K_INT, OFF(max_minutes)},
+    {"rules.notice_minutes", "提前预约(分钟)", K_INT, OFF(notice_minutes)},
+    {"rules.horizon_days", "可预约天数", K_INT, OFF(horizon_days)},
+    {"rules.cancel_deadline_minutes", "取消期限(分钟)", K_INT, OFF(cancel_deadline_minutes)},
+    {"rules.requires_approval", "需要审批", K_BOOL, OFF(requires_approval)},
+    {"rules.requires_training", "需要培训", K_BOOL, OFF(requires_training)},
+    {"rules.service_modes", "服务方式", K_MODES, 0},
+    {"price.unit", "计费单位", K_ENUM, 0},
+    {"price.internal_fen", "本单位价格(分)", K_INT, OFF(internal_fen)},
+    {"price.zone_fen", "片区内价格(分)", K_INT, OFF(zone_fen)},
+    {"price.cross_zone_fen", "跨片区价格(分)", K_INT, OFF(cross_zone_fen)},
+    {"price.min_charge_fen", "开机费(分)", K_INT, OFF(min_charge_fen)},
+    {"price.step_minutes", "计费步长(分钟)", K_INT, OFF(step_minutes)},
+    {"price.basis", "计费依据", K_ENUM, 0},
+};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+static const char *label_of(const column_t *c) {
+    if (c->label_zh)
+        return c->label_zh;
+    for (const yq_text_field_t *f = yq_instrument_text_fields; f->name; f++)
+        if (strcmp(f->name, c->name) == 0)
+            return f->label_zh;
+    return c->name;
+}
+
+/* The struct member a text or enum column writes. */
+static const char **text_member(yq_instrument_t *in, const column_t *c) {
+    if (strcmp(c->name, "price.unit") == 0)
+        return &in->price_unit;
+    if (strcmp(c->name, "price.basis") == 0)
+        return &in->basis;
+    return yq_instrument_text(in, c->name);
+}
+
+/* Header cell -> column: the English name or the Chinese label, ignoring
+ * spaces and treating full-width parentheses as ASCII ones. */
+static void normalise(const char *s, char *out, size_t size) {
+    size_t n = 0;
+    for (; *s && n + 4 < size; s++) {
+        if (*s == ' ' || *s == '\t')
+            continue;
+        if (!strncmp(s, "\xEF\xBC\x88", 3)) { /* （ */
+            out[n++] = '(';
+            s += 2;
+        } else if (!strncmp(s, "\xEF\xBC\x89", 3)) { /* ） */
+            out[n++] = ')';
+            s += 2;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+}
+
+static int column_of(const char *header) {
+    char h[128], l[128];
+    normalise(header, h, sizeof h);
+    for (size_t i = 0; i < NCOLS; i++) {
+        normalise(label_of(&columns[i]), l, sizeof l);
+        if (strcasecmp(h, columns[i].name) == 0 || strcmp(h, l) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- the import ---- */
+
+typedef struct {
+    yq_req_t *req;
+    const yq_principal_t *p;
+    yq_arena_t *arena;
+    int colmap[NCOLS + 64]; /* CSV column index -> columns[] index, -1 ignored */
+    size_t ncells;
+    cJSON *errors; /* [{row, field, message}] */
+    size_t nerrors;
+    /* the rows read */
+    yq_instrument_t *recs;
+    int *exists; /* 1 when updating a stored record */
+    size_t nrecs, cap;
+} import_t;
+
+static void row_error(import_t *im, size_t row, const char *field, const char *message) {
+    if (im->nerrors++ >= MAX_REPORTED_ERRORS)
+        return;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "row", (double)row);
+    cJSON_AddStringToObject(e, "field", field);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddItemToArray(im->errors, e);
+}
+
+static int64_t org_by_code(const char *code) {
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM orgs WHERE code = ?1");
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return id;
+}
+
+/* Trims ASCII blanks at both ends, in place. */
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int parse_whole(const char *s, int64_t *out) {
+    char *end;
+    if (!*s || (*s == '0' && s[1]) || *s == '+' || *s == '-')
+        return *s == '0' && !s[1] ? (*out = 0, 0) : -1;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out) {
+    static const char *const yes[] = {"true", "1", "yes", "y", "是", NULL};
+    static const char *const no[] = {"false", "0", "no", "n", "否", NULL};
+    for (const char *const *y = yes; *y; y++)
+        if (!strcasecmp(s, *y))
+            return (*out = 1, 0);
+    for (const char *const *n = no; *n; n++)
+        if (!strcasecmp(s, *n))
+            return (*out = 0, 0);
+    return -1;
+}
+
+/* Applies one cell; reports a malformed one. */
+static void apply_cell(import_t *im, size_t row, yq_instrument_t *in, const column_t *c, char *v) {
+    char msg[200];
+    switch (c->kind) {
+    case K_ORG:
+        break;   /* read before the record is loaded */
+    case K_TEXT: /* cells live only until the next row: copy */
+        *text_member(in, c) = yq_arena_strdup(im->arena, v);
+        break;
+    case K_ENUM:
+        if (*v)
+            *text_member(in, c) = yq_arena_strdup(im->arena, v);
+        break;
+    case K_INT:
+        if (*v && parse_whole(v, (int64_t *)((char *)in + c->off))) {
+            snprintf(msg, sizeof msg, "'%.40s' is not a whole number (money in fen, e.g. 12000 for 120 yuan).", v);
+            row_error(im, row, c->name, msg);
+        }
+        break;
+    case K_BOOL:
+        if (*v && parse_bool(v, (int *)((char *)in + c->off)))
+            row_error(im, row, c->name, "Use true or false (是/否).");
+        break;
+    case K_HOURS:
+        if (*v && yq_open_hours_parse(v, in->open_hours, &in->n_open_hours, msg, sizeof msg))
+            row_error(im, row, c->name, msg);
+        yq_open_hours_normalise(in);
+        break;
+    case K_MODES:
+        if (*v && yq_service_modes_parse(v, &in->service_modes))
+            row_error(im, row, c->name, "List of self_operated, assisted, sample, remote separated by commas.");
+        break;
+    }
+}
+
+/* Reads one data row (row counts from 1) into a record and checks it. */
+static void read_row(import_t *im, size_t row, char **cells, size_t n) {
+    char *org_code = NULL, *asset = NULL;
+    for (size_t i = 0; i < n && i < im->ncells; i++) {
+        int k = im->colmap[i];
+        if (k >= 0 && columns[k].kind == K_ORG)
+            org_code = trim(cells[i]);
+        if (k >= 0 && strcmp(columns[k].name, "asset_no") == 0)
+            asset = trim(cells[i]);
+    }
+    int64_t org = 0;
+    if (org_code && *org_code) {
+        org = org_by_code(org_code);
+        if (!org) {
+            row_error(im, row, "owner_org_code", "No institution has this code.");
+            return;
+        }
+    } else {
+        org = im->p->org_id; /* an operator's own institution */
+        if (!org) {
+            row_error(im, row, "owner_org_code", "Name the owning institution's code.");
+            return;
+        }
+    }
+    if (!yq_instr_editable(im->p, org)) {
+        row_error(im, row, "owner_org_code", "You may import only your own institution's instruments.");
+        return;
+    }
+    if (!asset || !*asset) {
+        row_error(im, row, "asset_no", "Field 'asset_no' is required.");
+        return;
+    }
+    for (size_t r = 0; r < im->nrecs; r++) {
+        if (im->recs[r].owner_org_id == org && strcmp(im->recs[r].asset_no, asset) == 0) {
+            row_error(im, row, "asset_no", "This asset number appears twice in the file.");
+            return;
+        }
+    }
+    if (im->nrecs == im->cap) {
+        im->cap = im->cap ? im->cap * 2 : 64;
+        yq_instrument_t *recs = yq_arena_alloc(im->arena, im->cap * sizeof *recs);
+        int *exists = yq_arena_alloc(im->arena, im->cap * sizeof *exists);
+        if (im->nrecs) {
+            memcpy(recs, im->recs, im->nrecs * sizeof *recs);
+            memcpy(exists, im->exists, im->nrecs * sizeof *exists);
+        }
+        im->recs = recs;
+        im->exists = exists;
+    }
+    yq_instrument_t *in = &im->recs[im->nrecs];
+    int64_t id = yq_instr_find(yq_db_main(), org, asset);
+    if (!id || yq_instr_load(yq_db_main(), id, im->arena, in, NULL))
+        yq_instrument_defaults(in), id = 0;
+    in->owner_org_id = org;
+    in->asset_no = yq_arena_strdup(im->arena, asset);
+    int cross_given = 0;
+    for (size_t i = 0; i < n && i < im->ncells; i++) {
+        int k = im->colmap[i];
+        if (k < 0)
+            continue;
+        char *v = trim(cells[i]);
+        cross_given |= strcmp(columns[k].name, "price.cross_zone_fen") == 0 && *v;
+        apply_cell(im, row, in, &columns[k], v);
+    }
+    /* A new record's cross-zone rate defaults to its zone rate (DOMAIN.md Fees). */
+    if (!id && !cross_given)
+        in->cross_zone_fen = in->zone_fen;
+    yq_field_error_t errs[16];
+    size_t ne = yq_instrument_check(in, errs, 16);
+    for (size_t e = 0; e < ne && e < 16; e++)
+        row_error(im, row, errs[e].field, errs[e].message);
+    im->exists[im->nrecs++] = id != 0;
+}
+
+/* Maps the header row. Returns 0 or -1 after answering 400. */
+static int read_header(import_t *im, char **cells, size_t n) {
+    int seen[NCOLS] = {0};
+    if (n > sizeof im->colmap / sizeof im->colmap[0]) {
+        yq_reply_error(im->req, 400, "invalid_csv", "The header row has too many columns.", NULL);
+        return -1;
+    }
+    im->ncells = n;
+    for (size_t i = 0; i < n; i++) {
+        char *h = trim(cells[i]);
+        int k = *h ? column_of(h) : -1;
+        if (*h && k < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "Unknown column '%.60s' in the header row.", h);
+            yq_reply_error(im->req, 400, "unknown_column", msg, h);
+            return -1;
+        }
+        if (k >= 0 && seen[k]++) {
+            yq_reply_error(im->req, 400, "duplicate_column", "A column appears twice in the header row.",
+                           columns[k].name);
+            return -1;
+        }
+        im->colmap[i] = k;
+    }
+    if (!seen[1]) {
+        yq_reply_error(im->req, 400, "missing_column", "The header row needs an asset_no (资产编号) column.",
+                       "asset_no");
+        return -1;
+    }
+    return 0;
+}
+
+/* Second pass: every row in one transaction. Returns 0 or a negative code. */
+static int write_rows(import_t *im, int64_t *created, int64_t *updated) {
+    yq_db_t *db = yq_db_main();
+    int rc = yq_db_begin(db);
+    for (size_t r = 0; rc == 0 && r < im->nrecs; r++) {
+        yq_instrument_t *in = &im->recs[r];
+        cJSON *before = NULL;
+        if (im->exists[r]) {
+            yq_instrument_t stored;
+            in->id = yq_instr_find(db, in->owner_org_id, in->asset_no);
+            if (yq_instr_load(db, in->id, im->arena, &stored, NULL) == 0 && yq_instr_equal(&stored, in))
+                continue;
+            before = yq_instr_json(db, in->id);
+            rc = yq_instr_update(db, in);
+            (*updated)++;
+        } else {
+            rc = yq_instr_insert(db, in);
+            (*created)++;
+        }
+        cJSON *after = rc == 0 ? yq_instr_json(db, in->id) : NULL;
+        if (rc == 0)
+            rc = yq_audit(im->req, im->p, NULL, before ? "instrument_update" : "instrument_create", "instrument",
+                          in->id, in->owner_org_id, before, after);
+        cJSON_Delete(before);
+        cJSON_Delete(after);
+    }
+    if (rc == 0)
+        rc = yq_db_commit(db);
+    if (rc)
+        yq_db_rollback(db);
+    return rc;
+}
+
+static void reply_rows(import_t *im) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%zu problem%s found; nothing was imported.", im->nerrors, im->nerrors == 1 ? "" : "s");
+    cJSON *o = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", "invalid_rows");
+    cJSON_AddStringToObject(e, "message", msg);
+    cJSON_AddItemToObject(o, "rows", im->errors);
+    im->errors = NULL;
+    yq_api_json(im->req, 400, o);
+}
+
+/* The charset parameter of Content-Type: "utf-8" (default), "gb18030"
+ * (GBK and GB2312 are subsets), or NULL when the type is not text/csv. */
+static const char *csv_charset(yq_req_t *req, int *named) {
+    const char *ct = yq_req_header(req, "content-type");
+    *named = 0;
+    if (!ct || strncasecmp(ct, "text/csv", 8) != 0 || (ct[8] && ct[8] != ';' && ct[8] != ' '))
+        return NULL;
+    const char *cs = strcasestr(ct, "charset=");
+    if (!cs)
+        return "utf-8";
+    *named = 1;
+    cs += 8;
+    if (*cs == '"')
+        cs++;
+    if (!strncasecmp(cs, "utf-8", 5) || !strncasecmp(cs, "utf8", 4))
+        return "utf-8";
+    if (!strncasecmp(cs, "gb18030", 7) || !strncasecmp(cs, "gbk", 3) || !strncasecmp(cs, "gb2312", 6))
+        return "gb18030";
+    return "";
+}
+
+/* POST /api/v1/instruments/import (text/csv) -> 200 {created, updated,
+ * unchanged}; 400 {error, rows} with every problem and nothing written; 401;
+ * 403 (not an operator or admin); 413; 415 (not CSV, or an unknown charset). */
+static void on_import(yq_req_t *req) {
+    const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_OPERATOR | YQ_ROLE_ADMIN);
+    if (!p)
+        return;
+    int named;
+    const char *charset = csv_charset(req, &named);
+    if (!charset || !*charset) {
+        yq_reply_error(req, 415, "unsupported_media_type",
+                       "Send the list as text/csv with charset utf-8 (default) or gb18030.", NULL);
+        return;
+    }
+    yq_csv_t *csv = NULL;
+    char why[160];
+    if (yq_csv_open(req->body ? req->body : "", req->body_len, charset, !named, &csv, why, sizeof why)) {
+        yq_reply_error(req, 400, "invalid_csv", why, NULL);
+        return;
+    }
+    import_t im = {.req = req, .p = p, .arena = req->arena, .errors = cJSON_CreateArray()};
+    char **cells;
+    size_t n, row = 0;
+    int rc;
+    while ((rc = yq_csv_next(csv, &cells, &n)) == 1) {
+        if (row == 0 && read_header(&im, cells, n))
+            goto done;
+        if (row > 0 && !(n == 1 && !*trim(cells[0]))) /* blank lines are skipped */
+            read_row(&im, row, cells, n);
+        row++;
+    }
+    if (rc < 0) {
+        snprintf(why, sizeof why, "The CSV is malformed near data row %zu: %s", row, yq_csv_error(csv));
+        yq_reply_error(req, 400, "invalid_csv", why, NULL);
+        goto done;
+    }
+    if (row == 0) {
+        yq_reply_error(req, 400, "invalid_csv", "The file is empty: send a header row and data rows.", NULL);
+        goto done;
+    }
+    if (im.nerrors) {
+        reply_rows(&im);
+        goto done;
+    }
+    int64_t created = 0, updated = 0;
+    if (write_rows(&im, &created, &updated)) {
+        yq_api_internal(req);
+        goto done;
+    }
+    cJSON *o = cJSON_CreateObject();
+    yq_json_add_int(o, "created", created);
+    yq_json_add_int(o, "updated", updated);
+    yq_json_add_int(o, "unchanged", (int64_t)im.nrecs - created - updated);
+    yq_api_json(req, 200, o);
+done:
+    cJSON_Delete(im.errors);
+    yq_csv_close(csv);
+}
+
+/* ---- export ---- */
+
+/* One instrument object -> one CSV record. */
+static void write_record(yq_csv_writer_t *w, const cJSON *o) {
+    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(o, "rules");
+    const cJSON *price = cJSON_GetObjectItemCaseSensitive(o, "price");
+    char buf[512];
+    for (size_t i = 0; i < NCOLS; i++) {
+        const column_t *c = &columns[i];
+        const cJSON *v;
+        if (c->kind == K_ORG)
+            v = cJSON_GetObjectItemCaseSensitive(o, "owner_org_code");
+        else if (!strncmp(c->name, "rules.", 6))
+            v = cJSON_GetObjectItemCaseSensitive(rules, c->name + 6);
+        else if (!strncmp(c->name, "price.", 6))
+            v = cJSON_GetObjectItemCaseSensitive(price, c->name + 6);
+        else
+            v = cJSON_GetObjectItemCaseSensitive(o, c->name);
+        buf[0] = '\0';
+        if (c->kind == K_HOURS) {
+            yq_open_span_t sp[YQ_OPEN_SPANS_MAX];
+            size_t n = 0;
+            const cJSON *s;
+            cJSON_ArrayForEach(s, v) {
+                if (n < YQ_OPEN_SPANS_MAX)
+                    sp[n++] = (yq_open_span_t){
+                        cJSON_GetObjectItemCaseSensitive(s, "weekday")->valueint,
+                        yq_hhmm_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "from"))),
+                        yq_hhmm_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "to")))};
+            }
+            yq_open_hours_format(sp, n, buf, sizeof buf);
+        } else if (c->kind == K_MODES) {
+            size_t len = 0;
+            const cJSON *m;
+            cJSON_ArrayForEach(m, v) len +=
+                (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "", m->valuestring);
+        } else if (cJSON_IsBool(v)) {
+            snprintf(buf, sizeof buf, "%s", cJSON_IsTrue(v) ? "true" : "false");
+        } else if (cJSON_IsNumber(v)) {
+            snprintf(buf, sizeof buf, "%.0f", v->valuedouble);
+        } else if (cJSON_IsString(v)) {
+            yq_csv_cell(w, v->valuestring);
+            continue;
+        }
+        yq_csv_cell(w, buf);
+    }
+    yq_csv_end_row(w);
+}
+
+/* GET /api/v1/instruments/export.csv -> 200 text/csv (UTF-8 with BOM); 400
+ * naming a bad filter. Takes the search filters; shows what the caller may
+ * see; `headers=zh` writes the Chinese labels. */
+static void on_export_csv(yq_req_t *req) {
+    yq_search_t s;
+    if (yq_instr_search_params(req, &s))
+        return;
+    s.limit = 1000000;
+    s.cursor = NULL;
+    s.sort = YQ_SORT_NAME;
+    yq_search_result_t res;
+    const char *bad = NULL;
+    if (yq_instr_search(yq_db_main(), &s, &res, &bad)) {
+        yq_reply_error(req, 400, "invalid_query", "The filter cannot be used.", bad);
+        cJSON_Delete(res.items);
+        return;
+    }
+    const char *h = yq_req_query(req, "headers");
+    int zh = h && strcmp(h, "zh") == 0;
+    yq_csv_writer_t *w = yq_csv_writer_new();
+    for (size_t i = 0; i < NCOLS; i++)
+        yq_csv_cell(w, zh ? label_of(&columns[i]) : columns[i].name);
+    yq_csv_end_row(w);
+    const cJSON *o;
+    cJSON_ArrayForEach(o, res.items) write_record(w, o);
+    cJSON_Delete(res.items);
+    size_t len;
+    const char *text = yq_csv_writer_data(w, &len);
+    yq_reply_header(req, "Content-Disposition", "attachment; filename=\"yiqi-instruments.csv\"");
+    yq_reply(req, 200, "text/csv; charset=utf-8", text, len);
+    yq_csv_writer_free(w);
+}
+
+/* GET /api/v1/instruments/export.json -> 200 {generated_at, count, items}:
+ * every external instrument in service, whoever asks (open data). */
+static void on_export_json(yq_req_t *req) {
+    yq_search_t s = {.sort = YQ_SORT_NAME, .limit = 1000000};
+    yq_search_result_t res;
+    const char *bad = NULL;
+    if (yq_instr_search(yq_db_main(), &s, &res, &bad)) {
+        cJSON_Delete(res.items);
+        yq_api_internal(req);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    yq_json_add_time(o, "generated_at", yq_now());
+    yq_json_add_int(o, "count", cJSON_GetArraySize(res.items));
+    cJSON_AddItemToObject(o, "items", res.items);
+    yq_api_json(req, 200, o);
+}
+
+const yq_route_t yq_api_instrument_csv_routes[] = {
+    {YQ_M_POST, "/api/v1/instruments/import", on_import, IMPORT_MAX_BODY, NULL},
+    {YQ_M_GET, "/api/v1/instruments/export.csv", on_export_csv, 0, NULL},
+    {YQ_M_GET, "/api/v1/instruments/export.json", on_export_json, 0, NULL},
+};
+const size_t yq_api_instrument_csv_routes_count =
+    sizeof yq_api_instrument_csv_routes / sizeof yq_api_instrument_csv_routes[0];

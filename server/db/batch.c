@@ -1,0 +1,169 @@
+/*
+ * Group commit (see batch.h). Jobs queue in a growable array; a uv_check
+ * handle runs them after each poll phase, and a uv_idle handle is active
+ * while jobs wait so that the poll phase does not block with work queued
+ * (jobs submitted from a timer callback would otherwise wait for I/O).
+ *
+ * One transaction holds at most MAX_BATCH jobs, so a flood of requests cannot
+ * make one commit (and every response waiting for it) arbitrarily late.
+ */
+#include "db/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "http/metrics.h"
+
+#define MAX_BATCH 1024
+
+typedef struct {
+    yq_batch_run_fn run;
+    yq_batch_done_fn done;
+    void *ctx;
+    int rc;
+} job_t;
+
+static struct {
+    yq_db_t *db;
+    uv_check_t check;
+    uv_idle_t idle;
+    int started;
+    job_t *q;
+    size_t len, cap;
+    job_t *cur; /* the batch being run (swapped out of q) */
+    size_t cur_cap;
+    yq_batch_stats_t stats;
+} B;
+
+static void on_idle(uv_idle_t *h) {
+    (void)h; /* only keeps the poll phase from blocking */
+}
+
+/* Runs one job in its own savepoint; returns its code. */
+static int run_job(yq_db_t *db, job_t *j) {
+    if (!j->run)
+        return 0;
+    if (yq_db_exec(db, "SAVEPOINT yq_job") < 0)
+        return YQ_DB_ERROR;
+    int rc = j->run(j->ctx);
+    if (rc < 0) {
+        yq_db_exec(db, "ROLLBACK TO yq_job");
+        B.stats.failed++;
+    }
+    yq_db_exec(db, "RELEASE yq_job");
+    return rc;
+}
+
+void yq_batch_flush(void) {
+    if (B.len == 0)
+        return;
+    size_t n = B.len < MAX_BATCH ? B.len : MAX_BATCH;
+    if (B.cur_cap < n) {
+        B.cur = yq_xrealloc(B.cur, n * sizeof *B.cur);
+        B.cur_cap = n;
+    }
+    memcpy(B.cur, B.q, n * sizeof *B.q);
+    memmove(B.q, B.q + n, (B.len - n) * sizeof *B.q);
+    B.len -= n;
+    job_t *jobs = B.cur;
+
+    yq_db_t *db = B.db ? B.db : yq_db_main();
+    int ok = yq_db_begin(db) == 0;
+    for (size_t i = 0; i < n; i++)
+        jobs[i].rc = ok ? run_job(db, &jobs[i]) : YQ_DB_ERROR;
+    if (ok && yq_db_commit(db) < 0) {
+        yq_log_error("group commit of %zu jobs failed", n);
+        ok = 0;
+    }
+    if (!ok)
+        yq_db_rollback(db);
+    B.stats.commits += ok;
+    B.stats.jobs += n;
+    if (n > B.stats.max_batch)
+        B.stats.max_batch = n;
+    /* done() may submit new jobs; they land in q, not in the array we walk
+     * (cur is only reused by the next flush, which cannot run from here). */
+    for (size_t i = 0; i < n; i++)
+        jobs[i].done(jobs[i].ctx, ok ? jobs[i].rc : YQ_DB_ERROR);
+    if (B.len == 0 && B.started)
+        uv_idle_stop(&B.idle);
+}
+
+static void on_check(uv_check_t *h) {
+    (void)h;
+    yq_batch_flush();
+}
+
+static void collect(yq_buf_t *out) {
+    yq_buf_printf(out,
+                  "# HELP yiqi_group_commits_total Transactions committed by the group commit.\n"
+                  "# TYPE yiqi_group_commits_total counter\nyiqi_group_commits_total %llu\n"
+                  "# HELP yiqi_group_commit_jobs_total Writes run inside group commits.\n"
+                  "# TYPE yiqi_group_commit_jobs_total counter\nyiqi_group_commit_jobs_total %llu\n"
+                  "# HELP yiqi_group_commit_max_batch Largest number of writes in one commit.\n"
+                  "# TYPE yiqi_group_commit_max_batch gauge\nyiqi_group_commit_max_batch %llu\n",
+                  (unsigned long long)B.stats.commits, (unsigned long long)B.stats.jobs,
+                  (unsigned long long)B.stats.max_batch);
+}
+
+int yq_batch_start(uv_loop_t *loop, yq_db_t *db) {
+    int rc = uv_check_init(loop, &B.check);
+    if (rc == 0)
+        rc = uv_idle_init(loop, &B.idle);
+    if (rc == 0)
+        rc = uv_check_start(&B.check, on_check);
+    if (rc)
+        return rc;
+    static int collecting;
+    if (!collecting++)
+        yq_metrics_add_collector(collect);
+    B.db = db;
+    B.started = 1;
+    return 0;
+}
+
+void yq_batch_stop(void) {
+    while (B.len)
+        yq_batch_flush();
+    if (!B.started)
+        return;
+    B.started = 0;
+    uv_check_stop(&B.check);
+    uv_idle_stop(&B.idle);
+    uv_close((uv_handle_t *)&B.check, NULL);
+    uv_close((uv_handle_t *)&B.idle, NULL);
+}
+
+/* Without a loop: one job, one transaction, answered before returning. */
+static void run_alone(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx) {
+    yq_db_t *db = B.db ? B.db : yq_db_main();
+    job_t j = {run, done, ctx, 0};
+    int rc = yq_db_begin(db);
+    if (rc == 0) {
+        rc = run_job(db, &j);
+        if (yq_db_commit(db) < 0)
+            rc = YQ_DB_ERROR;
+    }
+    done(ctx, rc);
+}
+
+void yq_batch_submit(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx) {
+    if (B.len == B.cap) {
+        B.cap = B.cap ? B.cap * 2 : 64;
+        B.q = yq_xrealloc(B.q, B.cap * sizeof *B.q);
+    }
+    if (!B.started) {
+        run_alone(run, done, ctx);
+        return;
+    }
+    B.q[B.len++] = (job_t){run, done, ctx, 0};
+    if (B.len == 1)
+        uv_idle_start(&B.idle, on_idle);
+}
+
+void yq_batch_stats(yq_batch_stats_t *out) {
+    *out = B.stats;
+}

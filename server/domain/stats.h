@@ -1,0 +1,92 @@
+/*
+ * Statistics formulas (DOMAIN.md "Statistics"; API.md stats): per-instrument
+ * figures from usage rows, rated hours, utilisation, share rate, idleness.
+ * Pure; the caller reads the rows (or rollups) and the blocks.
+ *
+ * - used / external / cross-zone minutes: sums of the rows' minutes
+ *   (reversals carry negative minutes, so a corrected record counts once);
+ *   external when the payer institution is not the owner, cross-zone when
+ *   the payer's zone is not the owner's zone.
+ * - uses: records minus reversals (as in settlement.h). users / orgs:
+ *   distinct users and payer institutions whose uses (records minus
+ *   reversals) are still positive, so a voided record leaves no user behind.
+ * - rated minutes: 1,400 h/yr for general instruments, 800 h/yr for
+ *   specialised ones, prorated by the exact length of the period against
+ *   the length of each local calendar year it touches (365 days, or 366 in
+ *   leap years: a day of a leap year rates 1/366 of the year's hours), then
+ *   reduced by the maintenance-block minutes inside the period, minute for
+ *   minute, floored at 0. Subtracting block time one for one is the plain
+ *   reading of "reduced by maintenance": blocks are set in working time, the
+ *   same time the rated hours stand for. Overlapping blocks count once.
+ *   Rounded half up to a minute.
+ * - utilisation = used / rated (0 when rated is 0); share rate = external /
+ *   used (0 when used <= 0).
+ * - idle: utilisation under 10% over the last 90 days, i.e. used * 10 <
+ *   rated, with rated > 0 (an instrument blocked for the whole window is in
+ *   maintenance, not idle).
+ */
+#ifndef YQ_DOMAIN_STATS_H
+#define YQ_DOMAIN_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define YQ_RATED_HOURS_GENERAL 1400
+#define YQ_RATED_HOURS_SPECIALISED 800
+#define YQ_IDLE_WINDOW_SECONDS (90 * 86400LL)
+
+/* One usage record of the instrument in the period. */
+typedef struct {
+    int64_t user_id, payer_org_id, payer_zone_id;
+    int reversal; /* 1 for a reversal record (negative minutes, samples, fee) */
+    int64_t minutes, samples, fee_fen;
+} yq_stats_row_t;
+
+/* The figures of one instrument over one period. */
+typedef struct {
+    int64_t used_minutes, external_minutes, cross_zone_minutes;
+    int64_t uses, users, orgs, samples, fee_fen;
+} yq_stats_t;
+
+/* Computes the usage figures of an instrument owned by owner_org_id in
+ * owner_zone_id from rows[0 .. n). Returns 0 and fills *out;
+ * YQ_DOM_EINVAL for NULL out or NULL rows with n > 0; YQ_DOM_EOVERFLOW when a
+ * sum does not fit. Aborts only when out of memory (core/alloc.h). */
+int yq_stats_instrument(int64_t owner_org_id, int64_t owner_zone_id, const yq_stats_row_t *rows, size_t n,
+                        yq_stats_t *out);
+
+/* Rated hours per year of a category_type ("general" or "specialised").
+ * Returns 1400 or 800, or YQ_DOM_EINVAL for another name. */
+int yq_stats_rated_hours_per_year(const char *category_type);
+
+/* Rated minutes of [from, to) before maintenance: hours_per_year x 60 x the
+ * share of each local calendar year the period covers, summed and rounded
+ * half up. Returns the minutes (>= 0), or YQ_DOM_EINVAL when to < from or
+ * hours_per_year < 0, YQ_DOM_EOVERFLOW for absurd ranges. */
+int64_t yq_stats_prorated_minutes(int64_t hours_per_year, int64_t from, int64_t to);
+
+/* A maintenance block: a half-open interval of UTC seconds. */
+typedef struct {
+    int64_t start, end;
+} yq_stats_block_t;
+
+/* Minutes of [from, to) covered by the blocks (any order, overlaps counted
+ * once), rounded down to the whole minute. Returns them, or YQ_DOM_EINVAL
+ * for NULL blocks with n > 0 or to < from. Aborts only when out of memory. */
+int64_t yq_stats_block_minutes(const yq_stats_block_t *blocks, size_t n, int64_t from, int64_t to);
+
+/* Rated minutes of [from, to) for the category: prorated minus block
+ * minutes, floored at 0. Returns them, or a negative code as above. */
+int64_t yq_stats_rated_minutes(const char *category_type, int64_t from, int64_t to, int64_t block_minutes);
+
+/* used / rated, 0 when rated <= 0. */
+double yq_stats_utilisation(int64_t used_minutes, int64_t rated_minutes);
+
+/* external / used, 0 when used <= 0. */
+double yq_stats_share_rate(int64_t external_minutes, int64_t used_minutes);
+
+/* 1 when the figures of the last 90 days make the instrument idle
+ * (rated > 0 and used * 10 < rated), else 0. */
+int yq_stats_is_idle(int64_t used_minutes_90d, int64_t rated_minutes_90d);
+
+#endif

@@ -1,0 +1,443 @@
+// The catalogue against the real binary on the demo world (`yiqi demo`): the
+// classification, create/patch/retire with validation and permissions, search
+// (Chinese substrings, English words, case, every filter, sorts, cursor paging
+// without gaps or repeats, facets), all-or-nothing CSV import (UTF-8, BOM,
+// GB18030, quoted cells), re-import, export round trip, open data, and audit
+// rows with before/after. Every JSON answer is checked against the contract.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { cli, startServer, tempDir, Client } from './lib/server.mjs';
+import { checkResponse } from './lib/openapi.mjs';
+
+let srv, dbPath;
+const logins = {}; // role -> [{login, password, org}]
+let anon, admin, commission, opA, opB, resA, resB;
+let orgA, orgB; // {id, zone}
+
+const sqlite = (sql) => spawnSync('sqlite3', [dbPath, sql], { encoding: 'utf8' }).stdout.trim();
+
+async function call(client, method, path, body, headers) {
+  const r = await client.req(method, path, body, headers);
+  checkResponse(method, path, r);
+  return r;
+}
+const get = (c, p) => call(c, 'GET', p);
+
+function signedIn(login, password) {
+  const c = new Client(srv.url);
+  return c.signIn(login, password).then(() => c);
+}
+
+before(async () => {
+  const dir = tempDir();
+  dbPath = join(dir, 'yiqi.db');
+  const r = cli(['demo', '--db', dbPath]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const line of r.stdout.split('\n')) {
+    const m = line.match(/^\s+(\S+)\s+(\S+)\s+(admin|commission|operator|pi|researcher)\s+(.+)$/);
+    if (m) (logins[m[3]] ||= []).push({ login: m[1], password: m[2], org: m[4].trim() });
+  }
+  assert.equal(logins.operator?.length, 2, 'two operators printed:\n' + r.stdout);
+  srv = await startServer({ db: dbPath, dir });
+  anon = new Client(srv.url);
+  admin = await signedIn(logins.admin[0].login, logins.admin[0].password);
+  commission = await signedIn(logins.commission[0].login, logins.commission[0].password);
+  opA = await signedIn(logins.operator[0].login, logins.operator[0].password);
+  opB = await signedIn(logins.operator[1].login, logins.operator[1].password);
+  resA = await signedIn(logins.researcher[0].login, logins.researcher[0].password);
+  resB = await signedIn(logins.researcher[1].login, logins.researcher[1].password);
+  const zoneOf = (id) => sqlite(`SELECT z.code FROM orgs o JOIN zones z ON z.id = o.zone_id WHERE o.id = ${id}`);
+  orgA = { id: opA.user.org_id, zone: zoneOf(opA.user.org_id), code: sqlite(`SELECT code FROM orgs WHERE id = ${opA.user.org_id}`) };
+  orgB = { id: opB.user.org_id, zone: zoneOf(opB.user.org_id), code: sqlite(`SELECT code FROM orgs WHERE id = ${opB.user.org_id}`) };
+  assert.notEqual(orgA.zone, orgB.zone, 'the printed operators are in different zones');
+});
+after(async () => { await srv?.stop(); });
+
+// A complete, valid create body for org; overrides merge in.
+function instrument(org, over = {}) {
+  return {
+    owner_org_id: org.id, asset_no: 'T-' + Math.random().toString(36).slice(2, 10),
+    name_zh: '量子点荧光寿命测试仪', name_en: 'Quantum dot fluorescence lifetime spectrometer',
+    model: 'ZQX-9000', manufacturer: 'Yiqi Test Instruments', country: 'CN', class_code: '010401',
+    category_type: 'general', share_mode: 'external', run_status: 'normal', original_value_fen: 123456700,
+    functions: '测量量子点的荧光寿命与量子产率', tech_specs: '时间分辨 25 ps', contact_email: 'lab@example.org',
+    rules: { open_hours: [{ weekday: 1, from: '09:00', to: '18:00' }, { weekday: 7, from: '20:00', to: '24:00' }], requires_training: true },
+    price: { unit: 'hour', internal_fen: 10000, zone_fen: 20000 },
+    ...over,
+  };
+}
+
+async function search(client, qs) {
+  const r = await get(client, '/api/v1/instruments?' + new URLSearchParams(qs));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+}
+const ids = (page) => page.items.map((i) => i.id);
+
+test('the classification is public and has three levels', async () => {
+  const r = await get(anon, '/api/v1/classes');
+  assert.equal(r.status, 200);
+  const by = Object.fromEntries(r.body.items.map((c) => [c.code, c]));
+  assert.equal(by['010000'].level, 1);
+  assert.equal(by['010000'].name_zh, '分析仪器');
+  assert.equal(by['010100'].parent, '010000');
+  assert.equal(by['010102'].level, 3);
+  assert.equal(by['010102'].parent, '010100');
+  const tops = r.body.items.filter((c) => c.level === 1).map((c) => c.code);
+  assert.equal(tops.length, 15);
+});
+
+let made; // the instrument opA creates
+test('an operator creates an instrument of their institution; others may not', async () => {
+  let r = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA));
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  made = r.body;
+  assert.equal(made.zone, orgA.zone);
+  assert.equal(made.owner_org_id, orgA.id);
+  assert.ok(made.owner_org_name_zh.length > 0);
+  assert.equal(made.class_path[0].code, '010000');
+  assert.ok(made.class_name_zh.length > 0);
+  assert.equal(made.price.cross_zone_fen, 20000, 'cross-zone rate defaults to the zone rate');
+  assert.equal(made.rules.slot_minutes, 30);
+  assert.deepEqual(made.rules.open_hours[1], { weekday: 7, from: '20:00', to: '24:00' });
+  assert.equal(made.bookable, true);
+  r = await get(anon, `/api/v1/instruments/${made.id}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.name_zh, made.name_zh);
+
+  assert.equal((await call(opA, 'POST', '/api/v1/instruments', instrument(orgB))).status, 403);
+  assert.equal((await call(resA, 'POST', '/api/v1/instruments', instrument(orgA))).status, 403);
+  assert.equal((await call(commission, 'POST', '/api/v1/instruments', instrument(orgA))).status, 403);
+  assert.equal((await call(anon, 'POST', '/api/v1/instruments', instrument(orgA))).status, 401);
+  assert.equal((await call(admin, 'POST', '/api/v1/instruments', instrument(orgB))).status, 201);
+  r = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { asset_no: made.asset_no }));
+  assert.equal(r.status, 409);
+  assert.equal(r.body.error.field, 'asset_no');
+});
+
+test('every invalid field is a 400 naming it', async () => {
+  const cases = [
+    [{ name_zh: undefined }, 'name_zh'],
+    [{ name_en: 'x'.repeat(201) }, 'name_en'],
+    [{ country: 'XX' }, 'country'],
+    [{ class_code: '019999' }, 'class_code'],
+    [{ class_code: '0101' }, 'class_code'],
+    [{ category_type: 'common' }, 'category_type'],
+    [{ share_mode: 'public' }, 'share_mode'],
+    [{ run_status: 'fine' }, 'run_status'],
+    [{ original_value_fen: 12.5 }, 'original_value_fen'],
+    [{ original_value_fen: -1 }, 'original_value_fen'],
+    [{ purchase_date: '2023-02-30' }, 'purchase_date'],
+    [{ contact_email: 'nobody' }, 'contact_email'],
+    [{ owner_org_id: 999999 }, 'owner_org_id'],
+    [{ rules: { open_hours: [{ weekday: 8, from: '09:00', to: '18:00' }] } }, 'rules.open_hours'],
+    [{ rules: { open_hours: [{ weekday: 1, from: '09:00', to: '24:30' }] } }, 'rules.open_hours'],
+    [{ rules: { open_hours: [{ weekday: 1, from: '18:00', to: '09:00' }] } }, 'rules.open_hours'],
+    [{ rules: { slot_minutes: 7 } }, 'rules.slot_minutes'],
+    [{ rules: { min_minutes: 60, max_minutes: 30 } }, 'rules.max_minutes'],
+    [{ rules: { service_modes: ['teleport'] } }, 'rules.service_modes'],
+    [{ rules: undefined }, 'rules'],
+    [{ price: { unit: 'day', internal_fen: 1, zone_fen: 1 } }, 'price.unit'],
+    [{ price: { unit: 'hour', internal_fen: 1, zone_fen: -5 } }, 'price.zone_fen'],
+    [{ price: { unit: 'hour', internal_fen: 1, zone_fen: 1, basis: 'both' } }, 'price.basis'],
+    [{ colour: 'red' }, 'colour'],
+  ];
+  for (const [over, field] of cases) {
+    const body = instrument(orgA, over);
+    for (const k of Object.keys(over)) if (over[k] === undefined) delete body[k];
+    const r = await call(opA, 'POST', '/api/v1/instruments', body);
+    assert.equal(r.status, 400, `${field}: ${r.status} ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.field, field, JSON.stringify(r.body));
+  }
+});
+
+test('search: Chinese substrings from the middle, English words, any case', async () => {
+  const mine = { org: String(orgA.id) };
+  for (const q of ['点荧光寿', '荧光', '寿', 'lifetime', 'LIFETIME', 'Quantum DOT', 'zqx-9000', 'yiqi test', '量子产率']) {
+    const page = await search(anon, { q, ...mine, limit: '500' });
+    assert.ok(ids(page).includes(made.id), `q=${q} finds it`);
+  }
+  for (const q of ['荧光寿命测试仪器人', 'lifetimes', 'zzzqqq']) {
+    const page = await search(anon, { q, ...mine, limit: '500' });
+    assert.ok(!ids(page).includes(made.id), `q=${q} does not find it`);
+  }
+  // Real demo data: a common Chinese term finds many, across both zones.
+  const page = await search(anon, { q: '显微镜', limit: '10' });
+  assert.ok(page.total > 10, `显微镜 total ${page.total}`);
+  assert.ok(page.items.every((i) => /显微镜/.test(i.name_zh + i.functions)));
+  const bad = await get(anon, '/api/v1/instruments?q=' + encodeURIComponent('a b c d e'));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'q');
+});
+
+test('search filters: zone, class at each level, org, bookable, run status', async () => {
+  let p = await search(anon, { zone: orgB.zone, limit: '200' });
+  assert.ok(p.items.length > 0 && p.items.every((i) => i.zone === orgB.zone));
+  for (const cls of ['01', '0101', '010102']) {
+    p = await search(anon, { class: cls, limit: '200' });
+    assert.ok(p.items.length > 0, `class ${cls} has instruments`);
+    assert.ok(p.items.every((i) => i.class_code.startsWith(cls)), `class ${cls}`);
+  }
+  p = await search(anon, { org: String(orgB.id), limit: '200' });
+  assert.ok(p.items.length > 0 && p.items.every((i) => i.owner_org_id === orgB.id));
+  p = await search(anon, { bookable: '1', limit: '500' });
+  assert.ok(p.items.every((i) => i.bookable && i.share_mode !== 'none' && !i.retired));
+  const all = await search(anon, { limit: '1' });
+  assert.ok(p.total < all.total, 'some are not bookable');
+  p = await search(anon, { run_status: 'awaiting_repair', limit: '500' });
+  assert.ok(p.items.length > 0 && p.items.every((i) => i.run_status === 'awaiting_repair'));
+  for (const [k, v] of [['zone', 'mars'], ['class', '123'], ['class', '01a'], ['org', 'x'], ['sort', 'price'], ['run_status', 'ok'], ['cursor', 'garbage'], ['limit', '0']]) {
+    const r = await get(anon, `/api/v1/instruments?${k}=${v}`);
+    assert.equal(r.status, 400, `${k}=${v}`);
+    assert.equal(r.body.error.field, k);
+  }
+});
+
+async function allPages(client, qs) {
+  const seen = [];
+  let cursor = null, pages = 0;
+  do {
+    const p = await search(client, { ...qs, ...(cursor ? { cursor } : {}) });
+    seen.push(...p.items);
+    cursor = p.next_cursor;
+    pages++;
+    assert.ok(pages < 200, 'paging ends');
+  } while (cursor);
+  return seen;
+}
+
+test('cursor paging gives every match once, in order, for each sort', async () => {
+  const total = (await search(anon, { limit: '1' })).total;
+  for (const sort of ['name', 'value', 'relevance']) {
+    const items = await allPages(anon, { sort, limit: '97', facets: '0' });
+    const idList = items.map((i) => i.id);
+    assert.equal(new Set(idList).size, idList.length, `${sort}: no repeats`);
+    assert.equal(idList.length, total, `${sort}: no gaps`);
+    if (sort === 'value') for (let k = 1; k < items.length; k++) assert.ok(items[k - 1].original_value_fen >= items[k].original_value_fen);
+    if (sort === 'name') for (let k = 1; k < items.length; k++) assert.ok(Buffer.compare(Buffer.from(items[k - 1].name_zh), Buffer.from(items[k].name_zh)) <= 0);
+  }
+  // With a text query (FTS ranking) and with a short query (LIKE), pages equal one big page.
+  for (const q of ['分析仪', '光谱']) {
+    const big = await search(anon, { q, limit: '500' });
+    const paged = await allPages(anon, { q, limit: '7' });
+    assert.deepEqual(paged.map((i) => i.id), ids(big), `q=${q}`);
+    assert.equal(paged.length, big.total);
+  }
+  // A cursor of one sort is refused by another.
+  const p = await search(anon, { sort: 'name', limit: '5' });
+  const r = await get(anon, `/api/v1/instruments?sort=value&cursor=${p.next_cursor}`);
+  assert.equal(r.status, 400);
+});
+
+test('facets count by zone and top-level class, each ignoring its own filter', async () => {
+  const p = await search(anon, { limit: '1' });
+  const zsum = p.facets.zone.reduce((s, z) => s + z.count, 0);
+  assert.equal(zsum, p.total);
+  assert.deepEqual(p.facets.zone.map((z) => z.code).sort(), ['neobay', 'zhangjiang']);
+  const csum = p.facets.class.reduce((s, c) => s + c.count, 0);
+  assert.equal(csum, p.total);
+  assert.ok(p.facets.class.length >= 10, 'spread over the classification');
+  const z = await search(anon, { zone: orgA.zone, limit: '1' });
+  assert.equal(z.total, p.facets.zone.find((f) => f.code === orgA.zone).count);
+  assert.deepEqual(z.facets.zone, p.facets.zone, 'the zone facet ignores the zone filter');
+  const c = await search(anon, { zone: orgA.zone, class: '01', limit: '1' });
+  assert.equal(c.total, z.facets.class.find((f) => f.code === '01').count);
+  assert.deepEqual(c.facets.class, z.facets.class, 'the class facet ignores the class filter');
+});
+
+test('visibility and edit rights: internal ones for their own institution only; operators edit their own', async () => {
+  const r = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { share_mode: 'internal', name_zh: '内部专用离心机', name_en: 'In-house centrifuge' }));
+  assert.equal(r.status, 201);
+  const internal = r.body;
+  assert.equal((await get(anon, `/api/v1/instruments/${internal.id}`)).status, 404);
+  assert.equal((await get(resB, `/api/v1/instruments/${internal.id}`)).status, 404);
+  assert.equal((await get(resA, `/api/v1/instruments/${internal.id}`)).status, 200);
+  assert.equal((await get(commission, `/api/v1/instruments/${internal.id}`)).status, 200);
+  assert.ok(!ids(await search(anon, { q: '内部专用', limit: '500' })).includes(internal.id));
+  assert.ok(!ids(await search(resB, { q: '内部专用', limit: '500' })).includes(internal.id));
+  assert.ok(ids(await search(resA, { q: '内部专用', limit: '500' })).includes(internal.id));
+  // Another institution's operator: 404 on what they cannot see, 403 on what they can.
+  assert.equal((await call(opB, 'PATCH', `/api/v1/instruments/${internal.id}`, { room: 'X' })).status, 404);
+  assert.equal((await call(opB, 'PATCH', `/api/v1/instruments/${made.id}`, { room: 'X' })).status, 403);
+  assert.equal((await call(commission, 'PATCH', `/api/v1/instruments/${made.id}`, { room: 'X' })).status, 403);
+  assert.equal((await call(resA, 'PATCH', `/api/v1/instruments/${made.id}`, { room: 'X' })).status, 403);
+  assert.equal((await call(anon, 'PATCH', `/api/v1/instruments/${made.id}`, { room: 'X' })).status, 401);
+  assert.equal((await call(opB, 'POST', `/api/v1/instruments/${made.id}/retire`)).status, 403);
+  assert.equal((await get(anon, '/api/v1/instruments/99999999')).status, 404);
+});
+
+test('PATCH changes what it names, keeps the rest, and audits before and after', async () => {
+  let r = await call(opA, 'PATCH', `/api/v1/instruments/${made.id}`, { price: { zone_fen: 25000 }, room: 'B-101', rules: { requires_approval: true } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.price.zone_fen, 25000);
+  assert.equal(r.body.price.internal_fen, 10000);
+  assert.equal(r.body.price.cross_zone_fen, 20000, 'a PATCH does not re-default the cross-zone rate');
+  assert.equal(r.body.room, 'B-101');
+  assert.equal(r.body.rules.requires_approval, true);
+  assert.equal(r.body.rules.requires_training, true);
+  assert.equal(r.body.name_zh, made.name_zh);
+  // Sending back the object as read is accepted (read-only members ignored).
+  r = await call(opA, 'PATCH', `/api/v1/instruments/${made.id}`, { ...r.body, model: 'ZQX-9001' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.model, 'ZQX-9001');
+  r = await call(admin, 'PATCH', `/api/v1/instruments/${made.id}`, { name_en: 'Quantum dot lifetime spectrometer' });
+  assert.equal(r.status, 200);
+  r = await call(opA, 'PATCH', `/api/v1/instruments/${made.id}`, { owner_org_id: orgB.id });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.field, 'owner_org_id');
+  r = await call(opA, 'PATCH', `/api/v1/instruments/${made.id}`, { price: { step_minutes: 0 } });
+  assert.equal(r.body.error.field, 'price.step_minutes');
+  // The search index follows the rename.
+  assert.ok(ids(await search(anon, { q: 'ZQX-9001', limit: '50' })).includes(made.id));
+  assert.ok(!ids(await search(anon, { q: 'fluorescence lifetime', org: String(orgA.id), limit: '500' })).includes(made.id));
+
+  const rows = JSON.parse(sqlite(`SELECT json_group_array(json_object('action', action, 'login', actor_login, 'before', json(before_json), 'after', json(after_json))) FROM audit WHERE object_type = 'instrument' AND object_id = ${made.id} ORDER BY id`));
+  assert.deepEqual(rows.map((x) => x.action), ['instrument_create', 'instrument_update', 'instrument_update', 'instrument_update']);
+  assert.equal(rows[0].before, null);
+  assert.equal(rows[0].after.name_zh, made.name_zh);
+  assert.equal(rows[1].before.price.zone_fen, 20000);
+  assert.equal(rows[1].after.price.zone_fen, 25000);
+  assert.equal(rows[1].login, opA.user.login);
+  assert.equal(rows[3].login, admin.user.login);
+});
+
+test('retire keeps the record, hides it from the public list, and is audited', async () => {
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { name_zh: '待报废紫外分光光度计', name_en: 'Old UV-Vis spectrophotometer' }));
+  const id = r0.body.id;
+  let r = await call(opA, 'POST', `/api/v1/instruments/${id}/retire`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.retired, true);
+  assert.equal(r.body.bookable, false);
+  assert.ok(r.body.retired_at);
+  assert.equal((await call(opA, 'POST', `/api/v1/instruments/${id}/retire`)).status, 409);
+  assert.equal((await get(anon, `/api/v1/instruments/${id}`)).status, 404);
+  assert.equal((await get(resB, `/api/v1/instruments/${id}`)).status, 200, 'signed-in users still find history');
+  assert.ok(!ids(await search(anon, { q: '待报废', limit: '50' })).includes(id));
+  assert.ok(!ids(await search(opA, { q: '待报废', limit: '50' })).includes(id));
+  assert.ok(ids(await search(opA, { q: '待报废', include_retired: '1', limit: '50' })).includes(id));
+  assert.ok(!ids(await search(opB, { q: '待报废', include_retired: '1', limit: '50' })).includes(id));
+  assert.equal(sqlite(`SELECT count(*) FROM instruments WHERE id = ${id}`), '1');
+  const a = JSON.parse(sqlite(`SELECT json_object('b', json(before_json), 'a', json(after_json)) FROM audit WHERE action = 'instrument_retire' AND object_id = ${id}`));
+  assert.equal(a.b.retired, false);
+  assert.equal(a.a.retired, true);
+});
+
+// ---- CSV ----
+
+const HEAD = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,tech_specs,rules.open_hours,price.unit,price.internal_fen,price.zone_fen';
+const row = (asset, name, extra = {}) => {
+  const f = { asset, name, en: 'Imported instrument ' + asset, model: 'M-1', manuf: 'Maker', cls: '010501', cat: 'general', share: 'external', status: 'normal', value: '5000000', specs: '"精度 0.1 mg, 量程 220 g\n第二行"', hours: '1-5 09:00-18:00', unit: 'hour', internal: '5000', zone: '8000', ...extra };
+  return [f.asset, f.name, f.en, f.model, f.manuf, f.cls, f.cat, f.share, f.status, f.value, f.specs, f.hours, f.unit, f.internal, f.zone].join(',');
+};
+const csv = (lines) => lines.join('\r\n') + '\r\n';
+const importCsv = (client, body, ctype = 'text/csv') => call(client, 'POST', '/api/v1/instruments/import', body, { 'content-type': ctype });
+const countName = (name) => Number(sqlite(`SELECT count(*) FROM instruments WHERE name_zh = '${name}'`));
+
+test('import is all or nothing: a bad row in the middle reports every bad row and writes none', async () => {
+  const body = csv([HEAD,
+    row('IMP-1', '导入甲天平'),
+    row('IMP-2', '导入乙天平'),
+    row('IMP-3', '导入丙天平', { cls: '999999', zone: 'abc' }),
+    row('IMP-4', '导入丁天平'),
+    row('IMP-5', '', { hours: '8 09:00-18:00' }),
+  ]);
+  const r = await importCsv(opA, body);
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  const got = r.body.rows.map((x) => `${x.row}:${x.field}`).sort();
+  assert.deepEqual(got, ['3:class_code', '3:price.zone_fen', '5:name_zh', '5:rules.open_hours'].sort());
+  for (const n of ['导入甲天平', '导入乙天平', '导入丁天平']) assert.equal(countName(n), 0, `${n} not written`);
+  // Fixed, it all goes in; multi-line quoted cells survive.
+  const ok = await importCsv(opA, csv([HEAD, row('IMP-1', '导入甲天平'), row('IMP-2', '导入乙天平'), row('IMP-4', '导入丁天平')]));
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body, { created: 3, updated: 0, unchanged: 0 });
+  const p = await search(anon, { q: '导入甲天', limit: '5' });
+  assert.equal(p.items.length, 1);
+  assert.equal(p.items[0].tech_specs, '精度 0.1 mg, 量程 220 g\n第二行');
+  assert.equal(p.items[0].owner_org_id, orgA.id, 'an operator imports into their own institution');
+  assert.equal(p.items[0].price.cross_zone_fen, 8000);
+  // Re-import: nothing changed, then one changed row.
+  let again = await importCsv(opA, csv([HEAD, row('IMP-1', '导入甲天平'), row('IMP-2', '导入乙天平'), row('IMP-4', '导入丁天平')]));
+  assert.deepEqual(again.body, { created: 0, updated: 0, unchanged: 3 });
+  again = await importCsv(opA, csv([HEAD, row('IMP-1', '导入甲天平'), row('IMP-2', '导入乙天平', { zone: '9000' }), row('IMP-4', '导入丁天平')]));
+  assert.deepEqual(again.body, { created: 0, updated: 1, unchanged: 2 });
+  assert.equal(sqlite(`SELECT price_zone_fen FROM instruments WHERE owner_org_id = ${orgA.id} AND asset_no = 'IMP-2'`), '9000');
+  assert.equal(Number(sqlite(`SELECT count(*) FROM audit WHERE action = 'instrument_update' AND object_id = (SELECT id FROM instruments WHERE owner_org_id = ${orgA.id} AND asset_no = 'IMP-2')`)), 1);
+});
+
+test('import: operators only their own institution; admins name it; headers and types checked', async () => {
+  const withOrg = 'owner_org_code,' + HEAD;
+  let r = await importCsv(opA, csv([withOrg, `${orgB.code},` + row('IMP-X', '越权导入仪')]));
+  assert.equal(r.status, 400);
+  assert.equal(r.body.rows[0].field, 'owner_org_code');
+  assert.equal(countName('越权导入仪'), 0);
+  r = await importCsv(admin, csv([withOrg, `${orgB.code},` + row('IMP-X', '管理员导入仪')]));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(Number(sqlite(`SELECT owner_org_id FROM instruments WHERE name_zh = '管理员导入仪'`)), orgB.id);
+  r = await importCsv(admin, csv([HEAD, row('IMP-Y', '无单位导入仪')]));
+  assert.equal(r.status, 400, 'an admin has no institution of their own');
+  assert.equal(r.body.rows[0].field, 'owner_org_code');
+  r = await importCsv(opA, csv([HEAD + ',colour', row('IMP-Z', '多列仪') + ',red']));
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, 'unknown_column');
+  assert.equal((await importCsv(opA, csv([HEAD, row('IMP-Z', '类型仪')]), 'application/json')).status, 415);
+  assert.equal((await importCsv(opA, csv([HEAD, row('IMP-Z', '类型仪')]), 'text/csv; charset=latin1')).status, 415);
+  assert.equal((await importCsv(resA, csv([HEAD, row('IMP-Z', '类型仪')]))).status, 403);
+  assert.equal((await importCsv(anon, csv([HEAD, row('IMP-Z', '类型仪')]))).status, 401);
+  r = await importCsv(opA, 'asset_no,name_zh\r\n"unterminated,x\r\n');
+  assert.equal(r.status, 400);
+});
+
+function gb18030(text) {
+  const r = spawnSync('iconv', ['-f', 'UTF-8', '-t', 'GB18030'], { input: Buffer.from(text, 'utf8') });
+  assert.equal(r.status, 0);
+  return new Uint8Array(r.stdout);
+}
+
+test('import: GB18030 (named or detected) and UTF-8 with BOM and Chinese headers', async () => {
+  const zhHead = '资产编号,仪器名称,英文名称,规格型号,生产制造商,分类编码,仪器类型,共享方式,运行状态,原值（分）,主要技术指标,开放时间,计费单位,本单位价格（分）,片区内价格（分）';
+  let r = await importCsv(opA, gb18030(csv([zhHead, row('GB-1', '国标编码电子天平')])), 'text/csv; charset=gb18030');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(countName('国标编码电子天平'), 1);
+  r = await importCsv(opA, gb18030(csv([zhHead, row('GB-2', '未声明编码的天平')])));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(countName('未声明编码的天平'), 1);
+  r = await importCsv(opA, '\uFEFF' + csv([zhHead, row('BOM-1', '带签名的天平')]), 'text/csv; charset=utf-8');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(countName('带签名的天平'), 1);
+  const p = await search(anon, { q: '国标编码', limit: '5' });
+  assert.equal(p.items[0].name_en, 'Imported instrument GB-1');
+});
+
+test('export CSV (UTF-8 with BOM) gives the same columns back: a round trip changes nothing', async () => {
+  const r = await opA.get(`/api/v1/instruments/export.csv?org=${orgA.id}`);
+  assert.equal(r.status, 200);
+  checkResponse('GET', '/api/v1/instruments/export.csv', r);
+  assert.match(r.headers.get('content-type'), /^text\/csv; charset=utf-8/);
+  const bytes = Buffer.from(await (await fetch(`${srv.url}/api/v1/instruments/export.csv?org=${orgA.id}`)).arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'BOM for Excel');
+  const header = r.text.replace(/^\uFEFF/, '').split('\r\n')[0].split(',');
+  assert.equal(header[0], 'owner_org_code');
+  assert.ok(header.includes('price.cross_zone_fen') && header.includes('rules.open_hours'));
+  const n = Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgA.id} AND retired_at IS NULL`));
+  const back = await importCsv(opA, r.text, 'text/csv; charset=utf-8');
+  assert.equal(back.status, 200, JSON.stringify(back.body).slice(0, 500));
+  assert.deepEqual(back.body, { created: 0, updated: 0, unchanged: n });
+  const zh = await opA.get(`/api/v1/instruments/export.csv?org=${orgA.id}&headers=zh`);
+  assert.ok(zh.text.replace(/^\uFEFF/, '').startsWith('单位代码,资产编号,仪器名称'));
+  // Anonymous export holds only public instruments.
+  const pub = await anon.get(`/api/v1/instruments/export.csv?org=${orgA.id}`);
+  assert.ok(!pub.text.includes('内部专用离心机'));
+  assert.ok(zh.text.includes('内部专用离心机'));
+});
+
+test('the open-data JSON export lists exactly the public instruments', async () => {
+  const r = await get(resA, '/api/v1/instruments/export.json');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.count, r.body.items.length);
+  assert.ok(r.body.items.every((i) => i.share_mode === 'external' && !i.retired));
+  assert.ok(!r.body.items.some((i) => i.name_zh === '内部专用离心机'), 'not even for its own institution');
+  const pub = await search(anon, { limit: '1' });
+  assert.equal(r.body.count, pub.total);
+});

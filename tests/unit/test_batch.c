@@ -1,0 +1,136 @@
+/*
+ * Group commit (db/batch.c) on a fresh database built by the real
+ * migrations: jobs share one transaction, a failing job rolls back only its
+ * own writes, done() runs only after COMMIT (the rows are visible to another
+ * connection by then), and without a loop a job runs at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "db/batch.h"
+#include "db/db.h"
+
+static char path[64];
+static yq_db_t *db;
+
+typedef struct {
+    int value, rc, done_calls, autocommit_in_done, visible_in_done;
+} job_t;
+
+static int count_other_connection(int value) {
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM t WHERE x = ?1", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int(st, 1, value);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static int run_insert(void *ctx) {
+    job_t *j = ctx;
+    sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO t (x) VALUES (?1)");
+    sqlite3_bind_int(st, 1, j->value);
+    int rc = yq_db_step(db, st);
+    if (rc < 0)
+        return rc;
+    /* A second write of the same job, undone with it when the job fails. */
+    st = yq_db_stmt(db, "INSERT INTO log (x) VALUES (?1)");
+    sqlite3_bind_int(st, 1, j->value);
+    rc = yq_db_step(db, st);
+    return rc < 0 ? rc : j->value == 3 ? -77 : 0;
+}
+
+static void after_insert(void *ctx, int rc) {
+    job_t *j = ctx;
+    j->rc = rc;
+    j->done_calls++;
+    j->autocommit_in_done = sqlite3_get_autocommit(yq_db_handle(db));
+    j->visible_in_done = count_other_connection(j->value);
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/yq-test-batch-%d.db", (int)getpid());
+    unlink(path);
+    db = yq_db_open(path);
+    assert_non_null(db);
+    yq_db_set_main(db);
+    assert_int_equal(yq_db_exec(db, "CREATE TABLE t (x INTEGER UNIQUE)"), 0);
+    assert_int_equal(yq_db_exec(db, "CREATE TABLE log (x INTEGER)"), 0);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    yq_db_close(db);
+    char p[80];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    return 0;
+}
+
+static void test_one_commit_savepoints(void **state) {
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    assert_int_equal(yq_batch_start(&loop, db), 0);
+    yq_batch_stats_t before, after;
+    yq_batch_stats(&before);
+    job_t jobs[4] = {{.value = 1}, {.value = 1}, {.value = 2}, {.value = 3}};
+    for (int i = 0; i < 4; i++)
+        yq_batch_submit(run_insert, after_insert, &jobs[i]);
+    assert_int_equal(jobs[0].done_calls, 0); /* nothing answered before the loop runs */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    yq_batch_stats(&after);
+    assert_int_equal(after.commits - before.commits, 1);
+    assert_int_equal(after.jobs - before.jobs, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(jobs[i].done_calls, 1);
+        assert_int_equal(jobs[i].autocommit_in_done, 1);
+    }
+    assert_int_equal(jobs[0].rc, 0);
+    assert_int_equal(jobs[1].rc, YQ_DB_CONSTRAINT);
+    assert_int_equal(jobs[2].rc, 0);
+    assert_int_equal(jobs[3].rc, -77);
+    assert_int_equal(jobs[0].visible_in_done, 1);
+    assert_int_equal(jobs[2].visible_in_done, 1);
+    assert_int_equal(jobs[3].visible_in_done, 0); /* its savepoint was rolled back */
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT count(*) FROM log");
+    assert_int_equal(yq_db_step(db, st), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 2); /* only the two kept jobs' second writes */
+    sqlite3_reset(st);
+    yq_batch_stop();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_without_loop_runs_at_once(void **state) {
+    (void)state;
+    job_t j = {.value = 10};
+    yq_batch_submit(run_insert, after_insert, &j);
+    assert_int_equal(j.done_calls, 1);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(j.visible_in_done, 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_commit_savepoints),
+        cmocka_unit_test(test_without_loop_runs_at_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
