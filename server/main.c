@@ -21,15 +21,13 @@ static const struct {
     {"restore", yq_cli_restore, "restore a backup into a database file"},
 };
 
-static void usage(FILE *out)
-{
+static void usage(FILE *out) {
     fprintf(out, "usage: yiqi COMMAND [OPTIONS]   (yiqi COMMAND --help for details)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;

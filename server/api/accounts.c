@@ -3,8 +3,7 @@
 
 #include "db/db.h"
 
-int yq_tx_end(int rc)
-{
+int yq_tx_end(int rc) {
     yq_db_t *db = yq_db_main();
     if (rc < 0) {
         yq_db_rollback(db);

@@ -31,8 +31,7 @@ int64_t yq_org_zone(int64_t org_id);
 
 /* Is the caller an operator of that institution (admins are not, by this
  * test: callers check YQ_ROLE_ADMIN themselves)? */
-static inline int yq_is_operator_of(const yq_principal_t *p, int64_t org_id)
-{
+static inline int yq_is_operator_of(const yq_principal_t *p, int64_t org_id) {
     return p && (p->roles & YQ_ROLE_OPERATOR) && org_id && p->org_id == org_id;
 }
 

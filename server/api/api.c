@@ -12,8 +12,7 @@
 #include "core/timeutil.h"
 #include "json/json.h"
 
-int yq_api_body(yq_req_t *req, cJSON **out)
-{
+int yq_api_body(yq_req_t *req, cJSON **out) {
     char msg[160];
     const char *ct = yq_req_header(req, "content-type");
     if (ct && strncmp(ct, "application/json", 16) != 0) {
@@ -34,8 +33,7 @@ int yq_api_body(yq_req_t *req, cJSON **out)
     return 0;
 }
 
-static size_t utf8_chars(const char *s)
-{
+static size_t utf8_chars(const char *s) {
     size_t n = 0;
     for (; *s; s++)
         if (((unsigned char)*s & 0xC0) != 0x80)
@@ -43,16 +41,14 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-static int bad(yq_req_t *req, const char *key, const char *what)
-{
+static int bad(yq_req_t *req, const char *key, const char *what) {
     char msg[200];
     snprintf(msg, sizeof msg, "Field '%s' %s.", key, what);
     yq_reply_error(req, 400, "invalid_field", msg, key);
     return -1;
 }
 
-int yq_api_str(yq_req_t *req, const cJSON *obj, const char *key, int required, size_t maxlen, const char **out)
-{
+int yq_api_str(yq_req_t *req, const cJSON *obj, const char *key, int required, size_t maxlen, const char **out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v || cJSON_IsNull(v)) {
         if (required)
@@ -73,9 +69,8 @@ int yq_api_str(yq_req_t *req, const cJSON *obj, const char *key, int required, s
     return 0;
 }
 
-int yq_api_int(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t min, int64_t max,
-               int64_t *out, int *present)
-{
+int yq_api_int(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t min, int64_t max, int64_t *out,
+               int *present) {
     int rc = yq_json_int(obj, key, min, max, out);
     if (present)
         *present = rc == 0;
@@ -91,8 +86,7 @@ int yq_api_int(yq_req_t *req, const cJSON *obj, const char *key, int required, i
     return 0;
 }
 
-int yq_api_bool(yq_req_t *req, const cJSON *obj, const char *key, int required, int *out, int *present)
-{
+int yq_api_bool(yq_req_t *req, const cJSON *obj, const char *key, int required, int *out, int *present) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (present)
         *present = v && !cJSON_IsNull(v);
@@ -104,8 +98,7 @@ int yq_api_bool(yq_req_t *req, const cJSON *obj, const char *key, int required, 
     return 0;
 }
 
-int yq_api_time(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t *out, int *present)
-{
+int yq_api_time(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t *out, int *present) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (present)
         *present = v && !cJSON_IsNull(v);
@@ -117,8 +110,7 @@ int yq_api_time(yq_req_t *req, const cJSON *obj, const char *key, int required, 
 }
 
 int yq_api_enum(yq_req_t *req, const cJSON *obj, const char *key, int required, const char *const *allowed,
-                const char **out)
-{
+                const char **out) {
     const char *s;
     if (yq_api_str(req, obj, key, required, 64, &s))
         return -1;
@@ -140,16 +132,14 @@ int yq_api_enum(yq_req_t *req, const cJSON *obj, const char *key, int required, 
     return bad(req, key, what);
 }
 
-static int bad_query(yq_req_t *req, const char *name, const char *what)
-{
+static int bad_query(yq_req_t *req, const char *name, const char *what) {
     char msg[200];
     snprintf(msg, sizeof msg, "Query parameter '%s' %s.", name, what);
     yq_reply_error(req, 400, "invalid_query", msg, name);
     return -1;
 }
 
-static int parse_int(const char *s, int64_t *out)
-{
+static int parse_int(const char *s, int64_t *out) {
     if (!s || !*s)
         return -1;
     char *end;
@@ -160,8 +150,7 @@ static int parse_int(const char *s, int64_t *out)
     return 0;
 }
 
-int yq_api_query_int(yq_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out, int *present)
-{
+int yq_api_query_int(yq_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out, int *present) {
     const char *s = yq_req_query(req, name);
     if (present)
         *present = s != NULL && *s;
@@ -177,8 +166,7 @@ int yq_api_query_int(yq_req_t *req, const char *name, int64_t min, int64_t max, 
     return 0;
 }
 
-int yq_api_query_time(yq_req_t *req, const char *name, int64_t *out, int *present)
-{
+int yq_api_query_time(yq_req_t *req, const char *name, int64_t *out, int *present) {
     const char *s = yq_req_query(req, name);
     if (present)
         *present = s != NULL && *s;
@@ -189,8 +177,7 @@ int yq_api_query_time(yq_req_t *req, const char *name, int64_t *out, int *presen
     return 0;
 }
 
-int yq_api_page(yq_req_t *req, int64_t *limit, int64_t *after)
-{
+int yq_api_page(yq_req_t *req, int64_t *limit, int64_t *after) {
     *limit = 50;
     *after = 0;
     if (yq_api_query_int(req, "limit", 1, 500, limit, NULL))
@@ -201,8 +188,7 @@ int yq_api_page(yq_req_t *req, int64_t *limit, int64_t *after)
     return 0;
 }
 
-int yq_api_param_id(yq_req_t *req, size_t i, int64_t *out)
-{
+int yq_api_param_id(yq_req_t *req, size_t i, int64_t *out) {
     if (i >= req->nparams || parse_int(req->params[i], out) || *out <= 0) {
         yq_api_not_found(req);
         return -1;
@@ -210,8 +196,7 @@ int yq_api_param_id(yq_req_t *req, size_t i, int64_t *out)
     return 0;
 }
 
-void yq_api_json(yq_req_t *req, int status, cJSON *json)
-{
+void yq_api_json(yq_req_t *req, int status, cJSON *json) {
     char *text = yq_json_print(json);
     cJSON_Delete(json);
     if (!text) {
@@ -222,8 +207,7 @@ void yq_api_json(yq_req_t *req, int status, cJSON *json)
     free(text);
 }
 
-void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after)
-{
+void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "items", items);
     if (next_after > 0) {
@@ -236,43 +220,36 @@ void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after)
     yq_api_json(req, 200, o);
 }
 
-void yq_api_not_found(yq_req_t *req)
-{
+void yq_api_not_found(yq_req_t *req) {
     yq_reply_error(req, 404, "not_found", "No such object.", NULL);
 }
 
-void yq_api_internal(yq_req_t *req)
-{
+void yq_api_internal(yq_req_t *req) {
     yq_reply_error(req, 500, "internal", "The server could not complete the request.", NULL);
 }
 
-void yq_json_add_time(cJSON *obj, const char *key, int64_t t)
-{
+void yq_json_add_time(cJSON *obj, const char *key, int64_t t) {
     char s[YQ_TIME_STRLEN];
     yq_time_format(t, s);
     cJSON_AddStringToObject(obj, key, s);
 }
 
-void yq_json_add_int(cJSON *obj, const char *key, int64_t v)
-{
+void yq_json_add_int(cJSON *obj, const char *key, int64_t v) {
     cJSON_AddNumberToObject(obj, key, (double)v);
 }
 
-void yq_json_add_str_or_null(cJSON *obj, const char *key, const char *s)
-{
+void yq_json_add_str_or_null(cJSON *obj, const char *key, const char *s) {
     if (s)
         cJSON_AddStringToObject(obj, key, s);
     else
         cJSON_AddNullToObject(obj, key);
 }
 
-const char *yq_col_text(sqlite3_stmt *st, int i)
-{
+const char *yq_col_text(sqlite3_stmt *st, int i) {
     return (const char *)sqlite3_column_text(st, i);
 }
 
-void yq_json_add_col(cJSON *obj, const char *key, sqlite3_stmt *st, int i)
-{
+void yq_json_add_col(cJSON *obj, const char *key, sqlite3_stmt *st, int i) {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:
         yq_json_add_int(obj, key, sqlite3_column_int64(st, i));

@@ -28,8 +28,8 @@ int yq_api_body(yq_req_t *req, cJSON **out);
 int yq_api_str(yq_req_t *req, const cJSON *obj, const char *key, int required, size_t maxlen, const char **out);
 /* Integer member within [min, max]; optional when !required (then *out keeps
  * its value and *present (may be NULL) is set to 0). */
-int yq_api_int(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t min, int64_t max,
-               int64_t *out, int *present);
+int yq_api_int(yq_req_t *req, const cJSON *obj, const char *key, int required, int64_t min, int64_t max, int64_t *out,
+               int *present);
 /* Boolean member. */
 int yq_api_bool(yq_req_t *req, const cJSON *obj, const char *key, int required, int *out, int *present);
 /* RFC 3339 instant member. */

@@ -16,8 +16,7 @@
 #include "api/routes.h"
 #include "auth/principal.h"
 
-static cJSON *row_json(sqlite3_stmt *st)
-{
+static cJSON *row_json(sqlite3_stmt *st) {
     static const char *const keys[] = {"id",     "at",          "actor_user_id", "actor_login", "ip",
                                        "action", "object_type", "object_id",     "org_id"};
     cJSON *o = cJSON_CreateObject();
@@ -36,8 +35,7 @@ static cJSON *row_json(sqlite3_stmt *st)
 }
 
 /* Binds an optional text query parameter (absent or empty: NULL). */
-static void bind_query(yq_req_t *req, sqlite3_stmt *st, int i, const char *name)
-{
+static void bind_query(yq_req_t *req, sqlite3_stmt *st, int i, const char *name) {
     const char *v = yq_req_query(req, name);
     if (v && *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -45,8 +43,7 @@ static void bind_query(yq_req_t *req, sqlite3_stmt *st, int i, const char *name)
 
 /* GET /api/v1/audit?from=&to=&actor=&action=&object_type=&object_id=&org_id=&limit=&cursor=:
  * 200 {items, next_cursor}; 400; 401; 403 (not admin or commission). */
-static void audit_list(yq_req_t *req)
-{
+static void audit_list(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN | YQ_ROLE_COMMISSION);
     int64_t limit, before, from, to, object_id, org_id;
     int has_from, has_to, has_object, has_org;

@@ -7,8 +7,7 @@
 #include "db/db.h"
 #include "json/json.h"
 
-static void bind_json(sqlite3_stmt *st, int i, const cJSON *json)
-{
+static void bind_json(sqlite3_stmt *st, int i, const cJSON *json) {
     if (!json) {
         sqlite3_bind_null(st, i);
         return;
@@ -17,9 +16,8 @@ static void bind_json(sqlite3_stmt *st, int i, const cJSON *json)
     sqlite3_bind_text(st, i, text, -1, free);
 }
 
-int yq_audit(yq_req_t *req, const yq_principal_t *p, const char *login, const char *action,
-             const char *object_type, int64_t object_id, int64_t org_id, const cJSON *before, const cJSON *after)
-{
+int yq_audit(yq_req_t *req, const yq_principal_t *p, const char *login, const char *action, const char *object_type,
+             int64_t object_id, int64_t org_id, const cJSON *before, const cJSON *after) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO audit (at, actor_user_id, actor_login, ip, action, object_type, "
                                       "object_id, org_id, before_json, after_json) "

@@ -23,8 +23,7 @@
 
 #define GROUP_BODY_MAX 4096
 
-cJSON *yq_group_json(int64_t id)
-{
+cJSON *yq_group_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st =
         yq_db_stmt(db, "SELECT g.id, g.org_id, g.name, g.pi_user_id, g.requires_pi_approval, g.created_at, "
@@ -44,8 +43,7 @@ cJSON *yq_group_json(int64_t id)
     return o;
 }
 
-int64_t yq_group_org(int64_t group_id)
-{
+int64_t yq_group_org(int64_t group_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT org_id FROM lab_groups WHERE id = ?1");
     sqlite3_bind_int64(st, 1, group_id);
@@ -54,15 +52,13 @@ int64_t yq_group_org(int64_t group_id)
     return org;
 }
 
-static int sees_all(const yq_principal_t *p)
-{
+static int sees_all(const yq_principal_t *p) {
     return yq_has_role(p, YQ_ROLE_ADMIN | YQ_ROLE_COMMISSION);
 }
 
 /* Checks pi_user_id (present: *pi set; JSON null: *pi = 0 and *clear = 1):
  * a user of org. Answers 400 and returns -1 otherwise. */
-static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t *pi, int *clear)
-{
+static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t *pi, int *clear) {
     int present = 0;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "pi_user_id");
     *clear = v && cJSON_IsNull(v);
@@ -86,8 +82,7 @@ static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t *pi, i
 }
 
 /* GET /api/v1/groups[?org_id=]: 200 {items, next_cursor} by id; 400; 401. */
-static void groups_list(yq_req_t *req)
-{
+static void groups_list(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     int64_t limit, after, org = 0;
     if (!p || yq_api_page(req, &limit, &after) || yq_api_query_int(req, "org_id", 1, INT64_MAX, &org, NULL))
@@ -110,8 +105,7 @@ static void groups_list(yq_req_t *req)
 
 /* Resolves path parameter 0 to a group the caller may see; answers 404
  * otherwise and returns 0. */
-static int64_t visible_group(yq_req_t *req, const yq_principal_t *p, int64_t *org)
-{
+static int64_t visible_group(yq_req_t *req, const yq_principal_t *p, int64_t *org) {
     int64_t id;
     if (yq_api_param_id(req, 0, &id))
         return 0;
@@ -124,8 +118,7 @@ static int64_t visible_group(yq_req_t *req, const yq_principal_t *p, int64_t *or
 }
 
 /* GET /api/v1/groups/{id}: 200 group; 401; 404. */
-static void group_get(yq_req_t *req)
-{
+static void group_get(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     int64_t org, id;
     if (!p || !(id = visible_group(req, p, &org)))
@@ -139,8 +132,7 @@ static void group_get(yq_req_t *req)
 
 /* Audits, commits and answers with the group, or rolls back and answers. */
 static void finish(yq_req_t *req, const yq_principal_t *p, int rc, int64_t id, int64_t org, const char *action,
-                   const cJSON *before, int status)
-{
+                   const cJSON *before, int status) {
     cJSON *o = rc < 0 ? NULL : yq_group_json(id);
     if (o)
         rc = yq_audit(req, p, NULL, action, "group", id, org, before, o);
@@ -158,8 +150,7 @@ static void finish(yq_req_t *req, const yq_principal_t *p, int rc, int64_t id, i
 
 /* POST /api/v1/groups {org_id, name, pi_user_id?, requires_pi_approval?}:
  * 201 group; 400 (invalid_pi, pi_required); 401; 403; 409 group_exists. */
-static void group_create(yq_req_t *req)
-{
+static void group_create(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN | YQ_ROLE_OPERATOR);
     cJSON *body = NULL;
     const char *name;
@@ -204,8 +195,7 @@ done:
 
 /* PATCH /api/v1/groups/{id} {name?, pi_user_id? (null clears), requires_pi_approval?}:
  * 200 group; 400; 401; 403; 404; 409 group_exists. */
-static void group_patch(yq_req_t *req)
-{
+static void group_patch(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     cJSON *body = NULL, *before = NULL;
     const char *name;

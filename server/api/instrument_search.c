@@ -315,7 +315,7 @@ static int64_t facets_run(yq_db_t *db, const char *sql, const yq_search_t *s, co
     for (int k = 0; k < 100; k++) {
         if (!cc[k])
             continue;
-        char code[8];
+        char code[16];
         snprintf(code, sizeof code, "%02d0000", k);
         const yq_class_t *c = yq_class_find(code);
         cJSON *o = cJSON_CreateObject();

@@ -23,8 +23,7 @@
 
 static const char *const kinds[] = {"university", "institute", "enterprise", "hospital", "platform", "other", NULL};
 
-cJSON *yq_org_json(int64_t id)
-{
+cJSON *yq_org_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT o.id, o.code, o.name_zh, o.name_en, o.kind, z.code, o.credit_code, "
                                       "o.created_at, o.updated_at FROM orgs o JOIN zones z ON z.id = o.zone_id "
@@ -42,8 +41,7 @@ cJSON *yq_org_json(int64_t id)
     return o;
 }
 
-int64_t yq_org_zone(int64_t org_id)
-{
+int64_t yq_org_zone(int64_t org_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT zone_id FROM orgs WHERE id = ?1");
     sqlite3_bind_int64(st, 1, org_id);
@@ -62,15 +60,13 @@ typedef struct {
 } org_in_t;
 
 /* An org code: 1-32 characters of A-Z, a-z, 0-9, '-', '_', '.'. */
-static int code_ok(const char *s)
-{
+static int code_ok(const char *s) {
     size_t n = strlen(s);
     return n >= 1 && n <= 32 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
 }
 
 /* Reads and checks the fields; answers 400 itself and returns -1. */
-static int read_org(yq_req_t *req, const cJSON *body, int required, org_in_t *in)
-{
+static int read_org(yq_req_t *req, const cJSON *body, int required, org_in_t *in) {
     const char *cc;
     memset(in, 0, sizeof *in);
     if (yq_api_str(req, body, "code", required, 32, &in->code) ||
@@ -118,8 +114,7 @@ static int read_org(yq_req_t *req, const cJSON *body, int required, org_in_t *in
 
 /* Answers 409 and returns 1 when another org (not `self`) has the code or
  * the credit code. */
-static int taken(yq_req_t *req, const org_in_t *in, int64_t self)
-{
+static int taken(yq_req_t *req, const org_in_t *in, int64_t self) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT code = ?1, credit_code = ?2 FROM orgs "
                                       "WHERE (code = ?1 OR credit_code = ?2) AND id <> ?3");
@@ -139,8 +134,7 @@ static int taken(yq_req_t *req, const org_in_t *in, int64_t self)
 }
 
 /* GET /api/v1/orgs[?zone=CODE]: 200 {items, next_cursor} by id; 400. */
-static void orgs_list(yq_req_t *req)
-{
+static void orgs_list(yq_req_t *req) {
     int64_t limit, after;
     if (yq_api_page(req, &limit, &after))
         return;
@@ -162,8 +156,7 @@ static void orgs_list(yq_req_t *req)
 }
 
 /* GET /api/v1/orgs/{id}: 200 org; 404. */
-static void org_get(yq_req_t *req)
-{
+static void org_get(yq_req_t *req) {
     int64_t id;
     if (yq_api_param_id(req, 0, &id))
         return;
@@ -178,8 +171,7 @@ static void org_get(yq_req_t *req)
 /* Writes the audit row, commits and answers with the org (status), or rolls
  * back and answers 409/500. */
 static void finish(yq_req_t *req, const yq_principal_t *p, int rc, int64_t id, const char *action, const cJSON *before,
-                   int status)
-{
+                   int status) {
     cJSON *o = rc < 0 ? NULL : yq_org_json(id);
     if (o)
         rc = yq_audit(req, p, NULL, action, "org", id, id, before, o);
@@ -197,8 +189,7 @@ static void finish(yq_req_t *req, const yq_principal_t *p, int rc, int64_t id, c
 
 /* POST /api/v1/orgs {code, name_zh, name_en, zone, kind, credit_code}:
  * 201 org; 400 (invalid_credit_code names the field); 401; 403; 409 org_exists. */
-static void org_create(yq_req_t *req)
-{
+static void org_create(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN);
     cJSON *body = NULL;
     org_in_t in;
@@ -227,8 +218,7 @@ done:
 
 /* PATCH /api/v1/orgs/{id} {any of the POST fields}: 200 org; 400; 401;
  * 403; 404; 409 org_exists. */
-static void org_patch(yq_req_t *req)
-{
+static void org_patch(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN);
     cJSON *body = NULL, *before = NULL;
     org_in_t in;

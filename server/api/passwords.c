@@ -41,28 +41,24 @@ typedef struct {
     char *new_password;
 } change_t;
 
-static void finish(change_t *c)
-{
+static void finish(change_t *c) {
     sodium_memzero(c->new_password, strlen(c->new_password));
     free(c->new_password);
     free(c);
 }
 
 /* Reads a password member (not logged, wiped by the caller). */
-static int read_pw(yq_req_t *req, const cJSON *body, const char *key, const char **out)
-{
+static int read_pw(yq_req_t *req, const cJSON *body, const char *key, const char **out) {
     return yq_api_str(req, body, key, 1, YQ_PASSWORD_MAX_BYTES, out);
 }
 
-static void wipe_body(cJSON *body)
-{
+static void wipe_body(cJSON *body) {
     const cJSON *v;
     cJSON_ArrayForEach(v, body) if (cJSON_IsString(v)) sodium_memzero(v->valuestring, strlen(v->valuestring));
     cJSON_Delete(body);
 }
 
-static void after_hash(void *ctx, int rc, const char *hash)
-{
+static void after_hash(void *ctx, int rc, const char *hash) {
     change_t *c = ctx;
     yq_req_t *req = c->req;
     yq_db_t *db = yq_db_main();
@@ -96,8 +92,7 @@ reply:
     finish(c);
 }
 
-static void after_verify(void *ctx, int ok)
-{
+static void after_verify(void *ctx, int ok) {
     change_t *c = ctx;
     if (!ok) {
         yq_signin_failed(c->req, c->p->login);
@@ -110,8 +105,7 @@ static void after_verify(void *ctx, int ok)
 }
 
 /* The stored hash of a user, copied into out (empty when none). */
-static void stored_hash(int64_t user_id, char *out, size_t size)
-{
+static void stored_hash(int64_t user_id, char *out, size_t size) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT password_hash FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
@@ -124,8 +118,7 @@ static void stored_hash(int64_t user_id, char *out, size_t size)
 /* POST /api/v1/me/password {old_password, new_password}: 200 {user, csrf_token}
  * with a new session cookie; 400 (wrong_password, weak_password,
  * same_password); 401; 403 (API token, csrf); 429 too many failures. */
-static void me_password(yq_req_t *req)
-{
+static void me_password(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     cJSON *body = NULL;
     const char *old_pw, *new_pw, *why;
@@ -159,8 +152,7 @@ done:
 
 /* POST /api/v1/users/{id}/password {new_password}: 204; 400 weak_password;
  * 401; 403 not admin; 404. */
-static void user_password(yq_req_t *req)
-{
+static void user_password(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     cJSON *body = NULL;
     const char *new_pw, *why;

@@ -3,8 +3,7 @@
 
 #define ADD(name) yq_router_add(yq_api_##name##_routes, yq_api_##name##_routes_count)
 
-void yq_api_register(void)
-{
+void yq_api_register(void) {
     ADD(health);
     ADD(session);
     ADD(zones), ADD(orgs), ADD(groups), ADD(users), ADD(passwords), ADD(tokens), ADD(audit); /* accounts (issue 3) */

@@ -30,8 +30,7 @@
 #define THROTTLE_PER_ADDRESS 50
 
 /* Adds the user's public fields (the GET /api/v1/me shape) to obj. */
-int yq_api_user_fields(cJSON *obj, int64_t user_id)
-{
+int yq_api_user_fields(cJSON *obj, int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st =
         yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email FROM users WHERE id = ?1");
@@ -56,8 +55,7 @@ int yq_api_user_fields(cJSON *obj, int64_t user_id)
 /* When a lock on key (a login or an address) ends: 15 minutes after the
  * latest failure that made `limit` failures within 15 minutes, or 0 when
  * there is no such failure in the last 15 minutes. */
-static int64_t locked_until(const char *sql, const char *key, int limit)
-{
+static int64_t locked_until(const char *sql, const char *key, int limit) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, sql);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
@@ -71,8 +69,7 @@ static int64_t locked_until(const char *sql, const char *key, int limit)
     return until;
 }
 
-int yq_signin_throttled(yq_req_t *req, const char *login)
-{
+int yq_signin_throttled(yq_req_t *req, const char *login) {
     static const char by_login[] =
         "SELECT max(f.at) FROM login_failures f WHERE f.login = ?1 AND f.at > ?2 AND (SELECT count(*) FROM "
         "login_failures g WHERE g.login = ?1 AND g.at > f.at - ?4 AND g.at <= f.at) >= ?3";
@@ -97,8 +94,7 @@ typedef struct {
     char login[128];
 } signin_t;
 
-void yq_signin_failed(yq_req_t *req, const char *login)
-{
+void yq_signin_failed(yq_req_t *req, const char *login) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "INSERT INTO login_failures (login, ip, at) VALUES (?1, ?2, ?3)");
     sqlite3_bind_text(st, 1, login, -1, SQLITE_TRANSIENT);
@@ -107,23 +103,20 @@ void yq_signin_failed(yq_req_t *req, const char *login)
     yq_db_step(db, st);
 }
 
-static void refuse(signin_t *s)
-{
+static void refuse(signin_t *s) {
     yq_signin_failed(s->req, s->login);
     yq_audit(s->req, NULL, s->login, "login_failed", "user", s->user_id, 0, NULL, NULL);
     yq_reply_error(s->req, 401, "invalid_credentials", "Wrong login or password.", NULL);
 }
 
-static void set_cookie(yq_req_t *req, const char *token, int clear)
-{
+static void set_cookie(yq_req_t *req, const char *token, int clear) {
     char c[256];
     snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", yq_auth_cookie_name(), clear ? "" : token,
              yq_auth_settings.behind_tls ? "; Secure" : "", clear ? "; Max-Age=0" : "");
     yq_reply_header(req, "Set-Cookie", c);
 }
 
-int yq_session_start(yq_req_t *req, int64_t user_id, cJSON *out)
-{
+int yq_session_start(yq_req_t *req, int64_t user_id, cJSON *out) {
     yq_db_t *db = yq_db_main();
     char token[YQ_TOKEN_CHARS], csrf[YQ_TOKEN_CHARS];
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
@@ -150,8 +143,7 @@ int yq_session_start(yq_req_t *req, int64_t user_id, cJSON *out)
     return rc < 0 ? rc : 0;
 }
 
-static void after_verify(void *ctx, int ok)
-{
+static void after_verify(void *ctx, int ok) {
     signin_t *s = ctx;
     yq_req_t *req = s->req;
     if (!ok || !s->user_id) {
@@ -173,8 +165,7 @@ static void after_verify(void *ctx, int ok)
 
 /* POST /api/v1/session {login, password}: 200 {user, csrf_token} + cookie;
  * 400 malformed; 401 invalid_credentials; 403 forbidden_origin; 429. */
-static void session_create(yq_req_t *req)
-{
+static void session_create(yq_req_t *req) {
     cJSON *body;
     const char *login, *password;
     if (yq_auth_check_origin(req) || yq_api_body(req, &body))
@@ -201,8 +192,7 @@ static void session_create(yq_req_t *req)
 }
 
 /* DELETE /api/v1/session: 204, ends this session; 401. */
-static void session_delete(yq_req_t *req)
-{
+static void session_delete(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     if (!p)
         return;
@@ -218,8 +208,7 @@ static void session_delete(yq_req_t *req)
 }
 
 /* GET /api/v1/me: 200 the caller (with csrf_token for cookie sessions); 401. */
-static void me_get(yq_req_t *req)
-{
+static void me_get(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     if (!p)
         return;

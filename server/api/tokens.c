@@ -24,8 +24,7 @@
 #define TOKEN_BODY_MAX 4096
 #define TOKENS_PER_USER 50
 
-static cJSON *scopes_json(unsigned scopes)
-{
+static cJSON *scopes_json(unsigned scopes) {
     cJSON *a = cJSON_CreateArray();
     for (unsigned b = 1; b <= YQ_SCOPE_USAGE_WRITE; b <<= 1)
         if (scopes & b)
@@ -34,8 +33,7 @@ static cJSON *scopes_json(unsigned scopes)
 }
 
 /* The token's public fields (never the secret); NULL when no such token. */
-static cJSON *token_json(int64_t id)
-{
+static cJSON *token_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, user_id, name, scopes, created_at, last_used_at, revoked_at "
                                       "FROM api_tokens WHERE id = ?1");
@@ -60,13 +58,11 @@ static cJSON *token_json(int64_t id)
 }
 
 /* Reads "scopes": a non-empty array of distinct scope names. */
-static int read_scopes(yq_req_t *req, const cJSON *body, unsigned *out)
-{
+static int read_scopes(yq_req_t *req, const cJSON *body, unsigned *out) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "scopes"), *s;
     unsigned bits = 0;
     int ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) > 0 && cJSON_GetArraySize(a) <= 3;
-    cJSON_ArrayForEach(s, a)
-    {
+    cJSON_ArrayForEach(s, a) {
         unsigned b = ok && cJSON_IsString(s) ? yq_scope_from_name(s->valuestring) : 0;
         if (!b || (bits & b))
             ok = 0;
@@ -81,8 +77,7 @@ static int read_scopes(yq_req_t *req, const cJSON *body, unsigned *out)
     return 0;
 }
 
-static int active_tokens(int64_t user_id)
-{
+static int active_tokens(int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT count(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL");
     sqlite3_bind_int64(st, 1, user_id);
@@ -94,8 +89,7 @@ static int active_tokens(int64_t user_id)
 /* POST /api/v1/tokens {name, scopes}: 201 {id, token, name, scopes, ...}
  * (the token is shown only here); 400; 401; 403 (csrf, or called with a
  * token); 409 too_many_tokens. */
-static void token_create(yq_req_t *req)
-{
+static void token_create(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     cJSON *body = NULL;
     const char *name;
@@ -149,8 +143,7 @@ done:
 
 /* GET /api/v1/tokens[?user_id=]: 200 {items, next_cursor}, newest first;
  * 400; 401; 403 (another user's, not admin). */
-static void tokens_list(yq_req_t *req)
-{
+static void tokens_list(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     int64_t limit, after, user = 0;
     if (!p || yq_api_page(req, &limit, &after) || yq_api_query_int(req, "user_id", 1, INT64_MAX, &user, NULL))
@@ -175,8 +168,7 @@ static void tokens_list(yq_req_t *req)
 }
 
 /* DELETE /api/v1/tokens/{id}: 204 (also when already revoked); 401; 403; 404. */
-static void token_delete(yq_req_t *req)
-{
+static void token_delete(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     int64_t id;
     if (!p || yq_api_param_id(req, 0, &id))

@@ -33,8 +33,7 @@
 #define USER_BODY_MAX 8192
 #define STAFF_ROLES (YQ_ROLE_RESEARCHER | YQ_ROLE_PI | YQ_ROLE_OPERATOR)
 
-cJSON *yq_roles_json(unsigned roles)
-{
+cJSON *yq_roles_json(unsigned roles) {
     cJSON *a = cJSON_CreateArray();
     for (unsigned b = 1; b <= YQ_ROLE_ADMIN; b <<= 1)
         if (roles & b)
@@ -42,8 +41,7 @@ cJSON *yq_roles_json(unsigned roles)
     return a;
 }
 
-cJSON *yq_user_json(int64_t id)
-{
+cJSON *yq_user_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, login, name, email, phone, org_id, group_id, roles, disabled, "
                                       "created_at, updated_at FROM users WHERE id = ?1");
@@ -62,8 +60,7 @@ cJSON *yq_user_json(int64_t id)
     return o;
 }
 
-int yq_sessions_end_all(int64_t user_id)
-{
+int yq_sessions_end_all(int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "DELETE FROM sessions WHERE user_id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
@@ -78,8 +75,7 @@ typedef struct {
     int disabled;
 } target_t;
 
-static int load_target(int64_t id, target_t *t)
-{
+static int load_target(int64_t id, target_t *t) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT u.org_id, u.group_id, u.roles, u.disabled, g.pi_user_id "
                                       "FROM users u LEFT JOIN lab_groups g ON g.id = u.group_id WHERE u.id = ?1");
@@ -96,15 +92,13 @@ static int load_target(int64_t id, target_t *t)
     return 0;
 }
 
-static int may_see(const yq_principal_t *p, const target_t *t)
-{
+static int may_see(const yq_principal_t *p, const target_t *t) {
     return p->user_id == t->id || yq_has_role(p, YQ_ROLE_ADMIN) || yq_is_operator_of(p, t->org_id) ||
            (t->pi_user_id && t->pi_user_id == p->user_id);
 }
 
 /* Path parameter 0 as a user the caller may see (404 otherwise). */
-static int visible_user(yq_req_t *req, const yq_principal_t *p, target_t *t)
-{
+static int visible_user(yq_req_t *req, const yq_principal_t *p, target_t *t) {
     int64_t id;
     if (yq_api_param_id(req, 0, &id))
         return -1;
@@ -116,29 +110,25 @@ static int visible_user(yq_req_t *req, const yq_principal_t *p, target_t *t)
 }
 
 /* A login: 2-64 characters of A-Z, a-z, 0-9, '.', '_', '-', '@'. */
-static int login_ok(const char *s)
-{
+static int login_ok(const char *s) {
     size_t n = strlen(s);
     return n >= 2 && n <= 64 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-@") == n;
 }
 
 /* An email address, loosely: local@domain with a dot in the domain and no
  * spaces (the exact grammar of RFC 5321 is not worth refusing people over). */
-static int email_ok(const char *s)
-{
+static int email_ok(const char *s) {
     const char *at = strchr(s, '@');
     return at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') && at[1] != '.' && s[strlen(s) - 1] != '.' &&
            !strpbrk(s, " \t\r\n<>,;\"");
 }
 
-static int phone_ok(const char *s)
-{
+static int phone_ok(const char *s) {
     return strspn(s, "0123456789+-() ") == strlen(s);
 }
 
 /* Reads "roles": a non-empty array of distinct role names. */
-static int read_roles(yq_req_t *req, const cJSON *body, int required, unsigned *out, int *present)
-{
+static int read_roles(yq_req_t *req, const cJSON *body, int required, unsigned *out, int *present) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "roles");
     *present = a && !cJSON_IsNull(a);
     if (!*present) {
@@ -150,8 +140,7 @@ static int read_roles(yq_req_t *req, const cJSON *body, int required, unsigned *
     unsigned bits = 0;
     const cJSON *r;
     int ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) > 0 && cJSON_GetArraySize(a) <= 5;
-    cJSON_ArrayForEach(r, a)
-    {
+    cJSON_ArrayForEach(r, a) {
         unsigned b = ok && cJSON_IsString(r) ? yq_role_from_name(r->valuestring) : 0;
         if (!b || (bits & b))
             ok = 0;
@@ -167,8 +156,7 @@ static int read_roles(yq_req_t *req, const cJSON *body, int required, unsigned *
 }
 
 /* Checks the text fields shared by POST and PATCH (absent ones are NULL). */
-static int check_contact(yq_req_t *req, const char *name, const char *email, const char *phone)
-{
+static int check_contact(yq_req_t *req, const char *name, const char *email, const char *phone) {
     if (name && !*name) {
         yq_reply_error(req, 400, "invalid_field", "The name must not be empty.", "name");
         return -1;
@@ -185,8 +173,7 @@ static int check_contact(yq_req_t *req, const char *name, const char *email, con
 }
 
 /* Checks that the roles fit the institution and the group the institution. */
-static int check_placement(yq_req_t *req, unsigned roles, int64_t org, int64_t group)
-{
+static int check_placement(yq_req_t *req, unsigned roles, int64_t org, int64_t group) {
     if (org && !yq_org_zone(org)) {
         yq_reply_error(req, 400, "unknown_org", "No institution has this id.", "org_id");
         return -1;
@@ -202,8 +189,7 @@ static int check_placement(yq_req_t *req, unsigned roles, int64_t org, int64_t g
     return 0;
 }
 
-static int login_taken(const char *login)
-{
+static int login_taken(const char *login) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT 1 FROM users WHERE login = ?1");
     sqlite3_bind_text(st, 1, login, -1, SQLITE_TRANSIENT);
@@ -215,8 +201,7 @@ static int login_taken(const char *login)
 /* GET /api/v1/users[?org_id=&group_id=&role=&q=]: 200 {items, next_cursor}
  * by id; 400; 401; 403 (not admin or operator). Operators see their own
  * institution's users only. */
-static void users_list(yq_req_t *req)
-{
+static void users_list(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN | YQ_ROLE_OPERATOR);
     int64_t limit, after, org = 0, group = 0;
     if (!p || yq_api_page(req, &limit, &after) || yq_api_query_int(req, "org_id", 1, INT64_MAX, &org, NULL) ||
@@ -251,8 +236,7 @@ static void users_list(yq_req_t *req)
 }
 
 /* GET /api/v1/users/{id}: 200 user; 401; 404. */
-static void user_get(yq_req_t *req)
-{
+static void user_get(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     target_t t;
     if (!p || visible_user(req, p, &t))
@@ -274,8 +258,7 @@ typedef struct {
     unsigned roles;
 } create_t;
 
-static void after_hash(void *ctx, int rc, const char *hash)
-{
+static void after_hash(void *ctx, int rc, const char *hash) {
     create_t *c = ctx;
     yq_req_t *req = c->req;
     yq_db_t *db = yq_db_main();
@@ -315,8 +298,7 @@ static void after_hash(void *ctx, int rc, const char *hash)
 /* POST /api/v1/users {login, name, email, phone?, org_id?, group_id?, roles, password}:
  * 201 user; 400 (weak_password, org_required, invalid_group, ...); 401; 403;
  * 409 login_taken. */
-static void user_create(yq_req_t *req)
-{
+static void user_create(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN);
     cJSON *body = NULL;
     const char *login, *name, *email, *phone, *pw = NULL;
@@ -374,8 +356,7 @@ typedef struct {
 
 /* Reads the PATCH body and checks the caller may change what it names:
  * 400 invalid; 403 a field the caller may not change. */
-static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t, const cJSON *body, patch_t *in)
-{
+static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t, const cJSON *body, patch_t *in) {
     memset(in, 0, sizeof *in);
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(body, "group_id");
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(body, "org_id");
@@ -411,8 +392,7 @@ static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t,
 
 /* Writes the audit rows of a PATCH: role_change (roles before/after) and
  * user_update (the other fields before/after), each only when it changed. */
-static int audit_patch(yq_req_t *req, const yq_principal_t *p, int64_t id, int64_t org, cJSON *before, cJSON *after)
-{
+static int audit_patch(yq_req_t *req, const yq_principal_t *p, int64_t id, int64_t org, cJSON *before, cJSON *after) {
     int rc = 0;
     cJSON *rb = cJSON_DetachItemFromObject(before, "roles"), *ra = cJSON_DetachItemFromObject(after, "roles");
     cJSON_DeleteItemFromObject(before, "updated_at");
@@ -436,8 +416,7 @@ static int audit_patch(yq_req_t *req, const yq_principal_t *p, int64_t id, int64
 /* PATCH /api/v1/users/{id} {name?, email?, phone?, group_id?, org_id?, roles?}:
  * 200 user; 400; 401; 403 (a field the caller may not change); 404;
  * 409 cannot_demote_self. */
-static void user_patch(yq_req_t *req)
-{
+static void user_patch(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     cJSON *body = NULL, *before = NULL, *after = NULL;
     target_t t;
@@ -486,8 +465,7 @@ done:
 
 /* Sets the disabled flag (ending the user's sessions when disabling) and
  * answers 200 with the user. Admin only; 401; 403; 404; 409 cannot_disable_self. */
-static void set_disabled(yq_req_t *req, int disabled)
-{
+static void set_disabled(yq_req_t *req, int disabled) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
     target_t t;
     if (!p || visible_user(req, p, &t))
@@ -528,13 +506,11 @@ static void set_disabled(yq_req_t *req, int disabled)
     yq_api_json(req, 200, o);
 }
 
-static void user_disable(yq_req_t *req)
-{
+static void user_disable(yq_req_t *req) {
     set_disabled(req, 1);
 }
 
-static void user_enable(yq_req_t *req)
-{
+static void user_enable(yq_req_t *req) {
     set_disabled(req, 0);
 }
 

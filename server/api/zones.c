@@ -19,8 +19,7 @@
 
 #define ZONE_BODY_MAX 4096
 
-cJSON *yq_zone_json(int64_t id)
-{
+cJSON *yq_zone_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, code, name_zh, name_en FROM zones WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
@@ -35,8 +34,7 @@ cJSON *yq_zone_json(int64_t id)
     return o;
 }
 
-static int64_t zone_id_of(const char *code)
-{
+static int64_t zone_id_of(const char *code) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM zones WHERE code = ?1");
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
@@ -46,8 +44,7 @@ static int64_t zone_id_of(const char *code)
 }
 
 /* A zone code: 2-32 characters of a-z, 0-9, '-' and '_', starting with a letter. */
-static int code_ok(const char *s)
-{
+static int code_ok(const char *s) {
     size_t n = strlen(s);
     if (n < 2 || n > 32 || s[0] < 'a' || s[0] > 'z')
         return 0;
@@ -55,8 +52,7 @@ static int code_ok(const char *s)
 }
 
 /* GET /api/v1/zones: 200 {items, next_cursor} (every zone, by id); 400 bad page. */
-static void zones_list(yq_req_t *req)
-{
+static void zones_list(yq_req_t *req) {
     int64_t limit, after;
     if (yq_api_page(req, &limit, &after))
         return;
@@ -74,8 +70,7 @@ static void zones_list(yq_req_t *req)
 }
 
 /* GET /api/v1/zones/{code}: 200 zone; 404. */
-static void zone_get(yq_req_t *req)
-{
+static void zone_get(yq_req_t *req) {
     int64_t id = zone_id_of(req->params[0]);
     cJSON *o = id ? yq_zone_json(id) : NULL;
     if (!o) {
@@ -87,8 +82,7 @@ static void zone_get(yq_req_t *req)
 
 /* POST /api/v1/zones {code, name_zh, name_en}: 201 zone; 400; 401; 403;
  * 409 zone_exists. */
-static void zone_create(yq_req_t *req)
-{
+static void zone_create(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN);
     cJSON *body = NULL;
     const char *code, *zh, *en;
@@ -130,8 +124,7 @@ done:
 }
 
 /* PATCH /api/v1/zones/{code} {name_zh?, name_en?}: 200 zone; 400; 401; 403; 404. */
-static void zone_patch(yq_req_t *req)
-{
+static void zone_patch(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_ADMIN);
     cJSON *body = NULL, *before = NULL;
     const char *zh, *en;

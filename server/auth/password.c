@@ -10,8 +10,7 @@
 #define OPSLIMIT 2
 #define MEMLIMIT (19u * 1024u * 1024u)
 
-const char *yq_password_policy(const char *pw)
-{
+const char *yq_password_policy(const char *pw) {
     size_t chars = 0;
     for (const char *s = pw; *s; s++)
         if (((unsigned char)*s & 0xC0) != 0x80)
@@ -25,8 +24,7 @@ const char *yq_password_policy(const char *pw)
     return NULL;
 }
 
-int yq_password_hash(const char *pw, char *out)
-{
+int yq_password_hash(const char *pw, char *out) {
     return crypto_pwhash_str(out, pw, strlen(pw), OPSLIMIT, MEMLIMIT) == 0 ? 0 : -1;
 }
 
@@ -45,36 +43,31 @@ typedef struct {
 static char dummy_hash[YQ_PASSWORD_HASH_MAX];
 static uv_once_t dummy_once = UV_ONCE_INIT;
 
-static void make_dummy(void)
-{
+static void make_dummy(void) {
     char pw[33];
     randombytes_buf(pw, 16);
     sodium_bin2hex(pw, sizeof pw, (const unsigned char *)pw, 16);
     yq_password_hash(pw, dummy_hash);
 }
 
-static void free_job(job_t *j)
-{
+static void free_job(job_t *j) {
     sodium_memzero(j->pw, strlen(j->pw));
     free(j->pw);
     free(j);
 }
 
-static void do_hash(uv_work_t *w)
-{
+static void do_hash(uv_work_t *w) {
     job_t *j = w->data;
     j->rc = yq_password_hash(j->pw, j->hash);
 }
 
-static void after_hash(uv_work_t *w, int status)
-{
+static void after_hash(uv_work_t *w, int status) {
     job_t *j = w->data;
     j->hash_cb(j->ctx, status ? -1 : j->rc, j->hash);
     free_job(j);
 }
 
-void yq_password_hash_async(uv_loop_t *loop, const char *pw, yq_password_hash_cb cb, void *ctx)
-{
+void yq_password_hash_async(uv_loop_t *loop, const char *pw, yq_password_hash_cb cb, void *ctx) {
     job_t *j = yq_xcalloc(1, sizeof *j);
     j->pw = yq_xstrdup(pw);
     j->hash_cb = cb;
@@ -83,8 +76,7 @@ void yq_password_hash_async(uv_loop_t *loop, const char *pw, yq_password_hash_cb
     uv_queue_work(loop, &j->work, do_hash, after_hash);
 }
 
-static void do_verify(uv_work_t *w)
-{
+static void do_verify(uv_work_t *w) {
     job_t *j = w->data;
     if (!j->has_hash) {
         uv_once(&dummy_once, make_dummy);
@@ -97,16 +89,13 @@ static void do_verify(uv_work_t *w)
     j->rc = crypto_pwhash_str_verify(j->hash, j->pw, strlen(j->pw)) == 0;
 }
 
-static void after_verify(uv_work_t *w, int status)
-{
+static void after_verify(uv_work_t *w, int status) {
     job_t *j = w->data;
     j->verify_cb(j->ctx, status ? 0 : j->rc);
     free_job(j);
 }
 
-void yq_password_verify_async(uv_loop_t *loop, const char *hash, const char *pw, yq_password_verify_cb cb,
-                              void *ctx)
-{
+void yq_password_verify_async(uv_loop_t *loop, const char *hash, const char *pw, yq_password_verify_cb cb, void *ctx) {
     job_t *j = yq_xcalloc(1, sizeof *j);
     j->pw = yq_xstrdup(pw);
     if (hash && strlen(hash) < sizeof j->hash) {

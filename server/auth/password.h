@@ -29,7 +29,6 @@ void yq_password_hash_async(uv_loop_t *loop, const char *pw, yq_password_hash_cb
 /* Off-loop verify: cb(ctx, ok). With hash == NULL (unknown login) a dummy
  * hash is verified instead, so both answers take the same time; ok is 0. */
 typedef void (*yq_password_verify_cb)(void *ctx, int ok);
-void yq_password_verify_async(uv_loop_t *loop, const char *hash, const char *pw, yq_password_verify_cb cb,
-                              void *ctx);
+void yq_password_verify_async(uv_loop_t *loop, const char *hash, const char *pw, yq_password_verify_cb cb, void *ctx);
 
 #endif

@@ -29,47 +29,41 @@ static const struct {
     const char *name;
 } scopes[] = {{YQ_SCOPE_ALL, "all"}, {YQ_SCOPE_STATS_READ, "stats:read"}, {YQ_SCOPE_USAGE_WRITE, "usage:write"}};
 
-unsigned yq_role_from_name(const char *name)
-{
+unsigned yq_role_from_name(const char *name) {
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
         if (strcmp(roles[i].name, name) == 0)
             return roles[i].bit;
     return 0;
 }
 
-const char *yq_role_name(unsigned bit)
-{
+const char *yq_role_name(unsigned bit) {
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
         if (roles[i].bit == bit)
             return roles[i].name;
     return NULL;
 }
 
-unsigned yq_scope_from_name(const char *name)
-{
+unsigned yq_scope_from_name(const char *name) {
     for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
         if (strcmp(scopes[i].name, name) == 0)
             return scopes[i].bit;
     return 0;
 }
 
-const char *yq_scope_name(unsigned bit)
-{
+const char *yq_scope_name(unsigned bit) {
     for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
         if (scopes[i].bit == bit)
             return scopes[i].name;
     return NULL;
 }
 
-const char *yq_auth_cookie_name(void)
-{
+const char *yq_auth_cookie_name(void) {
     return yq_auth_settings.behind_tls ? "__Host-yiqi_session" : "yiqi_session";
 }
 
 /* Finds name=value in a Cookie header (RFC 6265 section 5.4) and copies the
  * value into out. Returns 0 when found. */
-static int cookie_value(const char *header, const char *name, char *out, size_t size)
-{
+static int cookie_value(const char *header, const char *name, char *out, size_t size) {
     size_t nlen = strlen(name);
     const char *p = header;
     while (p && *p) {
@@ -89,8 +83,7 @@ static int cookie_value(const char *header, const char *name, char *out, size_t 
     return -1;
 }
 
-static void fill_user(yq_principal_t *p, sqlite3_stmt *st, int col)
-{
+static void fill_user(yq_principal_t *p, sqlite3_stmt *st, int col) {
     p->user_id = sqlite3_column_int64(st, col);
     snprintf(p->login, sizeof p->login, "%s", (const char *)sqlite3_column_text(st, col + 1));
     p->org_id = sqlite3_column_int64(st, col + 2);
@@ -99,8 +92,7 @@ static void fill_user(yq_principal_t *p, sqlite3_stmt *st, int col)
     p->zone_id = sqlite3_column_int64(st, col + 5);
 }
 
-static yq_principal_t *from_session(yq_req_t *req, const char *token)
-{
+static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     yq_db_t *db = yq_db_main();
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
     yq_token_hash(token, hash);
@@ -137,8 +129,7 @@ static yq_principal_t *from_session(yq_req_t *req, const char *token)
     return p;
 }
 
-static yq_principal_t *from_bearer(yq_req_t *req, const char *token)
-{
+static yq_principal_t *from_bearer(yq_req_t *req, const char *token) {
     yq_db_t *db = yq_db_main();
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
     yq_token_hash(token, hash);
@@ -167,8 +158,7 @@ static yq_principal_t *from_bearer(yq_req_t *req, const char *token)
     return p;
 }
 
-const yq_principal_t *yq_auth_principal(yq_req_t *req)
-{
+const yq_principal_t *yq_auth_principal(yq_req_t *req) {
     if (req->principal_resolved)
         return req->principal;
     req->principal_resolved = 1;
@@ -185,8 +175,7 @@ const yq_principal_t *yq_auth_principal(yq_req_t *req)
     return req->principal;
 }
 
-int yq_auth_check_origin(yq_req_t *req)
-{
+int yq_auth_check_origin(yq_req_t *req) {
     const char *origin = yq_req_header(req, "origin");
     const char *host = yq_req_header(req, "x-forwarded-host");
     if (!host)
@@ -200,13 +189,11 @@ int yq_auth_check_origin(yq_req_t *req)
     return -1;
 }
 
-static int state_changing(const yq_req_t *req)
-{
+static int state_changing(const yq_req_t *req) {
     return req->method != YQ_M_GET && req->method != YQ_M_HEAD && req->method != YQ_M_OPTIONS;
 }
 
-const yq_principal_t *yq_auth_require(yq_req_t *req, unsigned scope)
-{
+const yq_principal_t *yq_auth_require(yq_req_t *req, unsigned scope) {
     const yq_principal_t *p = yq_auth_principal(req);
     if (!p) {
         yq_reply_error(req, 401, "unauthenticated", "Sign in first.", NULL);
@@ -232,8 +219,7 @@ const yq_principal_t *yq_auth_require(yq_req_t *req, unsigned scope)
     return p;
 }
 
-const yq_principal_t *yq_auth_require_role(yq_req_t *req, unsigned scope, unsigned roles_needed)
-{
+const yq_principal_t *yq_auth_require_role(yq_req_t *req, unsigned scope, unsigned roles_needed) {
     const yq_principal_t *p = yq_auth_require(req, scope);
     if (p && !(p->roles & roles_needed)) {
         yq_reply_error(req, 403, "forbidden", "Your role does not allow that.", NULL);

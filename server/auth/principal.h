@@ -77,8 +77,7 @@ const yq_principal_t *yq_auth_require(yq_req_t *req, unsigned scope);
  * (403 forbidden otherwise). */
 const yq_principal_t *yq_auth_require_role(yq_req_t *req, unsigned scope, unsigned roles);
 
-static inline int yq_has_role(const yq_principal_t *p, unsigned roles)
-{
+static inline int yq_has_role(const yq_principal_t *p, unsigned roles) {
     return p && (p->roles & roles) != 0;
 }
 

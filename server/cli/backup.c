@@ -11,8 +11,7 @@
 static const char usage_text[] = "usage: yiqi backup --db FILE --to FILE\n"
                                  "Copies the live database consistently into a new file, then checks it.\n";
 
-static int check_integrity(const char *path)
-{
+static int check_integrity(const char *path) {
     sqlite3 *h;
     if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         sqlite3_close(h);
@@ -26,10 +25,11 @@ static int check_integrity(const char *path)
     return ok ? 0 : -1;
 }
 
-int yq_cli_backup(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"to", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+int yq_cli_backup(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"to", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *path = NULL, *to = NULL;
     int c;
     optind = 1;

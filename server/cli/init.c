@@ -12,10 +12,11 @@ static const char usage_text[] = "usage: yiqi init --db FILE [--schema-version N
                                  "Creates the database, or migrates it to the current schema. Idempotent.\n"
                                  "--schema-version N stops at version N (for upgrade tests).\n";
 
-int yq_cli_init(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"schema-version", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+int yq_cli_init(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"schema-version", required_argument, 0, 'v'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *path = NULL;
     int target = 0, c;
     optind = 1;

@@ -37,8 +37,7 @@ static const char usage_text[] =
 
 /* Returns 0 when PRAGMA integrity_check says ok, else -1 with
  * its first complaint in msg. */
-static int integrity(sqlite3 *h, char *msg, size_t size)
-{
+static int integrity(sqlite3 *h, char *msg, size_t size) {
     sqlite3_stmt *st = NULL;
     int ok = 0;
     snprintf(msg, size, "%s", "cannot run integrity_check");
@@ -56,8 +55,7 @@ static int integrity(sqlite3 *h, char *msg, size_t size)
     return ok ? 0 : -1;
 }
 
-static int user_version(sqlite3 *h)
-{
+static int user_version(sqlite3 *h) {
     sqlite3_stmt *st = NULL;
     int v = -1;
     if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
@@ -69,8 +67,7 @@ static int user_version(sqlite3 *h)
 /* Returns the PID of another process that has the database open, 0 when none,
  * -1 when it cannot tell. Call while this process has it open (our own locks
  * never conflict with us, so F_GETLK reports only other processes). */
-static pid_t holder(const char *db_path)
-{
+static pid_t holder(const char *db_path) {
     char shm[PATH_MAX + 8];
     snprintf(shm, sizeof shm, "%s-shm", db_path);
     int fd = open(shm, O_RDONLY | O_CLOEXEC);
@@ -84,8 +81,7 @@ static pid_t holder(const char *db_path)
     return fl.l_type == F_UNLCK ? 0 : (fl.l_pid > 0 ? fl.l_pid : -1);
 }
 
-static int parse_args(int argc, char **argv, const char **db, const char **from)
-{
+static int parse_args(int argc, char **argv, const char **db, const char **from) {
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'}, {"from", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0}};
     int c;
@@ -107,8 +103,7 @@ static int parse_args(int argc, char **argv, const char **db, const char **from)
 }
 
 /* Opens and checks the backup. Returns the handle or NULL (reason printed). */
-static sqlite3 *open_backup(const char *from, int *version)
-{
+static sqlite3 *open_backup(const char *from, int *version) {
     sqlite3 *src = NULL;
     char msg[512];
     if (access(from, R_OK) != 0 || sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -133,8 +128,7 @@ static sqlite3 *open_backup(const char *from, int *version)
 
 /* Copies the current contents of a non-empty target aside. Returns 0 or -1;
  * the name written goes to saved ("" when the target was empty). */
-static int save_current(yq_db_t *dst, const char *path, char *saved, size_t size)
-{
+static int save_current(yq_db_t *dst, const char *path, char *saved, size_t size) {
     saved[0] = '\0';
     if (user_version(yq_db_handle(dst)) <= 0)
         return 0;
@@ -147,8 +141,7 @@ static int save_current(yq_db_t *dst, const char *path, char *saved, size_t size
     return yq_db_backup(dst, saved);
 }
 
-int yq_cli_restore(int argc, char **argv)
-{
+int yq_cli_restore(int argc, char **argv) {
     const char *path = NULL, *from = NULL;
     int rc = parse_args(argc, argv, &path, &from);
     if (rc >= 0)

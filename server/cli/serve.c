@@ -39,8 +39,7 @@ static const char usage_text[] =
 /* Reads the command line into conf: --config FILE first (wherever it is
  * given), then every other flag on top, so flags override the file. Returns
  * -1 to go on, or the exit status (0 after --help, 2 for bad arguments). */
-static int read_settings(int argc, char **argv, yq_config_t *conf)
-{
+static int read_settings(int argc, char **argv, yq_config_t *conf) {
     struct option opts[YQ_CONF_NKEYS + 3];
     size_t n = 0;
     opts[n++] = (struct option){"config", required_argument, 0, 'c'};
@@ -89,8 +88,7 @@ static int read_settings(int argc, char **argv, yq_config_t *conf)
 }
 
 /* The start-up report: which file, and every value with where it came from. */
-static void report_settings(const yq_config_t *conf)
-{
+static void report_settings(const yq_config_t *conf) {
     static char text[YQ_CONF_NKEYS * (YQ_CONF_PATH_MAX + 64)];
     yq_config_describe(conf, text, sizeof text);
     fprintf(stderr, "yiqi serve: %s%s\n", conf->file[0] ? "configuration file " : "no configuration file (--config)",
@@ -99,14 +97,12 @@ static void report_settings(const yq_config_t *conf)
         fprintf(stderr, "yiqi serve:   %s\n", line);
 }
 
-static void stop_batch(void *ctx)
-{
+static void stop_batch(void *ctx) {
     (void)ctx;
     yq_batch_stop();
 }
 
-int yq_cli_serve(int argc, char **argv)
-{
+int yq_cli_serve(int argc, char **argv) {
     static yq_config_t conf; /* large; serve runs once per process */
     int status = read_settings(argc, argv, &conf);
     if (status >= 0)

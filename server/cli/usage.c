@@ -3,8 +3,7 @@
 
 #include "cli/cli.h"
 
-int yq_cli_usage_error(const char *cmd, const char *msg)
-{
+int yq_cli_usage_error(const char *cmd, const char *msg) {
     fprintf(stderr, "yiqi %s: %s\n(try: yiqi %s --help)\n", cmd, msg, cmd);
     return 2;
 }

@@ -19,16 +19,14 @@ static const char usage_text[] =
     "Adds a user; the password is read from standard input (one line, at least 12 characters).\n"
     "Roles: researcher, pi, operator, commission, admin. Admin and commission may have no --org.\n";
 
-static int read_password(char *pw, size_t size)
-{
+static int read_password(char *pw, size_t size) {
     if (!fgets(pw, (int)size, stdin))
         return -1;
     pw[strcspn(pw, "\r\n")] = '\0';
     return 0;
 }
 
-static int64_t org_id_of(yq_db_t *db, const char *code)
-{
+static int64_t org_id_of(yq_db_t *db, const char *code) {
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM orgs WHERE code = ?1");
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
     int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
@@ -36,12 +34,11 @@ static int64_t org_id_of(yq_db_t *db, const char *code)
     return id;
 }
 
-static int add_user(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},   {"login", required_argument, 0, 'l'}, {"name", required_argument, 0, 'n'},
-        {"role", required_argument, 0, 'r'}, {"org", required_argument, 0, 'o'},   {"email", required_argument, 0, 'e'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+static int add_user(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},   {"login", required_argument, 0, 'l'},
+                                         {"name", required_argument, 0, 'n'}, {"role", required_argument, 0, 'r'},
+                                         {"org", required_argument, 0, 'o'},  {"email", required_argument, 0, 'e'},
+                                         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
     const char *path = NULL, *login = NULL, *name = NULL, *org = NULL, *email = "";
     unsigned roles = 0;
     int c;
@@ -49,18 +46,31 @@ static int add_user(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': path = optarg; break;
-        case 'l': login = optarg; break;
-        case 'n': name = optarg; break;
-        case 'o': org = optarg; break;
-        case 'e': email = optarg; break;
+        case 'd':
+            path = optarg;
+            break;
+        case 'l':
+            login = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'o':
+            org = optarg;
+            break;
+        case 'e':
+            email = optarg;
+            break;
         case 'r':
             if (!yq_role_from_name(optarg))
                 return yq_cli_usage_error("user add", "unknown role (researcher, pi, operator, commission, admin)");
             roles |= yq_role_from_name(optarg);
             break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: return yq_cli_usage_error("user add", "unknown or incomplete option");
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return yq_cli_usage_error("user add", "unknown or incomplete option");
         }
     }
     if (!path || !login || !name || !roles || optind != argc)
@@ -110,8 +120,7 @@ static int add_user(int argc, char **argv)
     return rc;
 }
 
-int yq_cli_user(int argc, char **argv)
-{
+int yq_cli_user(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "add") == 0)
         return add_user(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

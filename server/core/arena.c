@@ -20,13 +20,11 @@ struct yq_arena {
     struct chunk *head;
 };
 
-yq_arena_t *yq_arena_create(void)
-{
+yq_arena_t *yq_arena_create(void) {
     return yq_xcalloc(1, sizeof(yq_arena_t));
 }
 
-void yq_arena_destroy(yq_arena_t *a)
-{
+void yq_arena_destroy(yq_arena_t *a) {
     if (!a)
         return;
     struct chunk *c = a->head;
@@ -38,8 +36,7 @@ void yq_arena_destroy(yq_arena_t *a)
     free(a);
 }
 
-void *yq_arena_alloc(yq_arena_t *a, size_t n)
-{
+void *yq_arena_alloc(yq_arena_t *a, size_t n) {
     n = (n + 15) & ~(size_t)15;
     struct chunk *c = a->head;
     if (!c || c->size - c->used < n) {
@@ -55,21 +52,18 @@ void *yq_arena_alloc(yq_arena_t *a, size_t n)
     return p;
 }
 
-char *yq_arena_strndup(yq_arena_t *a, const char *s, size_t n)
-{
+char *yq_arena_strndup(yq_arena_t *a, const char *s, size_t n) {
     char *p = yq_arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
-char *yq_arena_strdup(yq_arena_t *a, const char *s)
-{
+char *yq_arena_strdup(yq_arena_t *a, const char *s) {
     return yq_arena_strndup(a, s, strlen(s));
 }
 
-char *yq_arena_printf(yq_arena_t *a, const char *fmt, ...)
-{
+char *yq_arena_printf(yq_arena_t *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);

@@ -38,8 +38,7 @@ const yq_conf_keyinfo_t yq_conf_keys[YQ_CONF_NKEYS] = {
 
 static const char *const origin_names[] = {"default", "file", "flag"};
 
-void yq_config_defaults(yq_config_t *c)
-{
+void yq_config_defaults(yq_config_t *c) {
     memset(c, 0, sizeof *c);
     yq_server_config_t s;
     yq_server_config_defaults(&s);
@@ -58,8 +57,7 @@ void yq_config_defaults(yq_config_t *c)
     c->backup_keep = 14;
 }
 
-int yq_config_key(const char *name)
-{
+int yq_config_key(const char *name) {
     for (int k = 0; k < YQ_CONF_NKEYS; k++)
         if (strcmp(name, yq_conf_keys[k].name) == 0 || strcmp(name, yq_conf_keys[k].flag) == 0)
             return k;
@@ -68,8 +66,7 @@ int yq_config_key(const char *name)
 
 /* Decimal integer with an optional binary-unit suffix for sizes (k, m, g,
  * also written K, KiB, MiB...). Returns 0 or -1. */
-static int parse_number(const char *v, int with_units, int64_t *out)
-{
+static int parse_number(const char *v, int with_units, int64_t *out) {
     if (!isdigit((unsigned char)v[0]))
         return -1;
     errno = 0;
@@ -93,8 +90,7 @@ static int parse_number(const char *v, int with_units, int64_t *out)
     return 0;
 }
 
-static int parse_bool(const char *v, int *out)
-{
+static int parse_bool(const char *v, int *out) {
     static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcasecmp(v, yes[i]) == 0)
@@ -106,8 +102,7 @@ static int parse_bool(const char *v, int *out)
 }
 
 /* "HOST:PORT" or "[v6]:PORT" into host and port. Returns 0 or -1. */
-static int parse_listen(const char *v, char *host, size_t hsize, int *port)
-{
+static int parse_listen(const char *v, char *host, size_t hsize, int *port) {
     const char *colon = strrchr(v, ':');
     if (!colon || colon == v || colon[1] == '\0')
         return -1;
@@ -132,8 +127,7 @@ static int parse_listen(const char *v, char *host, size_t hsize, int *port)
     return 0;
 }
 
-static int copy_string(char *dst, size_t size, const char *v)
-{
+static int copy_string(char *dst, size_t size, const char *v) {
     size_t n = strlen(v);
     if (n >= size)
         return -1;
@@ -141,8 +135,8 @@ static int copy_string(char *dst, size_t size, const char *v)
     return 0;
 }
 
-int yq_config_set(yq_config_t *c, yq_conf_key_t key, const char *v, yq_conf_origin_t origin, char *err, size_t errsize)
-{
+int yq_config_set(yq_config_t *c, yq_conf_key_t key, const char *v, yq_conf_origin_t origin, char *err,
+                  size_t errsize) {
     const yq_conf_keyinfo_t *info = &yq_conf_keys[key];
     int64_t n = 0;
     int b = 0, bad = 0;
@@ -240,15 +234,13 @@ int yq_config_set(yq_config_t *c, yq_conf_key_t key, const char *v, yq_conf_orig
     return 0;
 }
 
-static int is_blank(char ch)
-{
+static int is_blank(char ch) {
     return ch == ' ' || ch == '\t';
 }
 
 /* Parses the value part of one line (after '=') into out. Returns 0 or -1
  * with a message in err. */
-static int line_value(const char *p, const char *end, char *out, size_t size, char *err, size_t errsize)
-{
+static int line_value(const char *p, const char *end, char *out, size_t size, char *err, size_t errsize) {
     while (p < end && is_blank(*p))
         p++;
     const char *vs = p, *ve;
@@ -285,8 +277,7 @@ static int line_value(const char *p, const char *end, char *out, size_t size, ch
     return 0;
 }
 
-int yq_config_parse(yq_config_t *c, const char *text, size_t len, char *err, size_t errsize)
-{
+int yq_config_parse(yq_config_t *c, const char *text, size_t len, char *err, size_t errsize) {
     int seen[YQ_CONF_NKEYS] = {0};
     const char *p = text, *end = text + len;
     char value[YQ_CONF_PATH_MAX], msg[YQ_CONF_PATH_MAX + 128];
@@ -348,8 +339,7 @@ int yq_config_parse(yq_config_t *c, const char *text, size_t len, char *err, siz
     return 0;
 }
 
-int yq_config_load(yq_config_t *c, const char *path, char *err, size_t errsize)
-{
+int yq_config_load(yq_config_t *c, const char *path, char *err, size_t errsize) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errsize, "%s: %s", path, strerror(errno));
@@ -375,8 +365,7 @@ int yq_config_load(yq_config_t *c, const char *path, char *err, size_t errsize)
     return 0;
 }
 
-void yq_config_apply(const yq_config_t *c, yq_server_config_t *s)
-{
+void yq_config_apply(const yq_config_t *c, yq_server_config_t *s) {
     s->host = c->listen_host;
     s->port = c->listen_port;
     s->max_connections = (int)c->max_connections;
@@ -387,8 +376,7 @@ void yq_config_apply(const yq_config_t *c, yq_server_config_t *s)
     s->trusted_proxy = c->trusted_proxy[0] ? c->trusted_proxy : NULL;
 }
 
-void yq_config_value(const yq_config_t *c, yq_conf_key_t key, char *out, size_t size)
-{
+void yq_config_value(const yq_config_t *c, yq_conf_key_t key, char *out, size_t size) {
     const int64_t *num[YQ_CONF_NKEYS] = {
         [YQ_CONF_MAX_CONNECTIONS] = &c->max_connections, [YQ_CONF_HEADER_TIMEOUT_MS] = &c->header_timeout_ms,
         [YQ_CONF_IDLE_TIMEOUT_MS] = &c->idle_timeout_ms, [YQ_CONF_DRAIN_TIMEOUT_MS] = &c->drain_timeout_ms,
@@ -409,8 +397,7 @@ void yq_config_value(const yq_config_t *c, yq_conf_key_t key, char *out, size_t 
         snprintf(out, size, "%s", str[key] ? str[key] : "");
 }
 
-void yq_config_describe(const yq_config_t *c, char *out, size_t size)
-{
+void yq_config_describe(const yq_config_t *c, char *out, size_t size) {
     size_t used = 0;
     out[0] = '\0';
     for (int k = 0; k < YQ_CONF_NKEYS && used < size; k++) {

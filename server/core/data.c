@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-const yq_data_file_t *yq_data_get(const char *name)
-{
+const yq_data_file_t *yq_data_get(const char *name) {
     for (const yq_data_file_t *f = yq_data_files; f->name; f++)
         if (strcmp(f->name, name) == 0)
             return f;

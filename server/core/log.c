@@ -7,18 +7,15 @@
 
 static int quiet;
 
-void yq_log_set_quiet(int q)
-{
+void yq_log_set_quiet(int q) {
     quiet = q;
 }
 
-int yq_log_quiet(void)
-{
+int yq_log_quiet(void) {
     return quiet;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap)
-{
+static void vlog(const char *level, const char *fmt, va_list ap) {
     char ts[32];
     struct timespec now;
     struct tm tm;
@@ -33,8 +30,7 @@ static void vlog(const char *level, const char *fmt, va_list ap)
     fprintf(stderr, "%s\n", line);
 }
 
-void yq_log_info(const char *fmt, ...)
-{
+void yq_log_info(const char *fmt, ...) {
     if (quiet)
         return;
     va_list ap;
@@ -43,16 +39,14 @@ void yq_log_info(const char *fmt, ...)
     va_end(ap);
 }
 
-void yq_log_warn(const char *fmt, ...)
-{
+void yq_log_warn(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog("warn", fmt, ap);
     va_end(ap);
 }
 
-void yq_log_error(const char *fmt, ...)
-{
+void yq_log_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog("error", fmt, ap);

@@ -10,14 +10,12 @@
 static int64_t clock_offset;
 static int clock_offset_loaded;
 
-void yq_clock_set_offset(int64_t seconds)
-{
+void yq_clock_set_offset(int64_t seconds) {
     clock_offset = seconds;
     clock_offset_loaded = 1;
 }
 
-int64_t yq_now(void)
-{
+int64_t yq_now(void) {
     if (!clock_offset_loaded) {
         const char *s = getenv("YIQI_CLOCK_OFFSET");
         clock_offset = s ? strtoll(s, NULL, 10) : 0;
@@ -26,8 +24,7 @@ int64_t yq_now(void)
     return (int64_t)time(NULL) + clock_offset;
 }
 
-int64_t yq_days_from_civil(int y, int m, int d)
-{
+int64_t yq_days_from_civil(int y, int m, int d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;
@@ -36,8 +33,7 @@ int64_t yq_days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-void yq_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
+void yq_civil_from_days(int64_t z, int *y, int *m, int *d) {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
@@ -52,16 +48,14 @@ void yq_civil_from_days(int64_t z, int *y, int *m, int *d)
     *d = dd;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
+static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0)))
         q--;
     return q;
 }
 
-void yq_time_format(int64_t t, char *out)
-{
+void yq_time_format(int64_t t, char *out) {
     int64_t local = t + YQ_LOCAL_OFFSET;
     int64_t days = floor_div(local, 86400);
     int64_t secs = local - days * 86400;
@@ -71,8 +65,7 @@ void yq_time_format(int64_t t, char *out)
              (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
-static int digits(const char *s, int n, int *out)
-{
+static int digits(const char *s, int n, int *out) {
     int v = 0;
     for (int i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
@@ -83,16 +76,14 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static int days_in_month(int y, int m)
-{
+static int days_in_month(int y, int m) {
     static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dim[m - 1];
 }
 
-int yq_date_parse(const char *s, int *y, int *m, int *d)
-{
+int yq_date_parse(const char *s, int *y, int *m, int *d) {
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return -1;
     if (digits(s, 4, y) || digits(s + 5, 2, m) || digits(s + 8, 2, d))
@@ -102,8 +93,7 @@ int yq_date_parse(const char *s, int *y, int *m, int *d)
     return 0;
 }
 
-int yq_time_parse(const char *s, int64_t *out)
-{
+int yq_time_parse(const char *s, int64_t *out) {
     int y, mo, d, h, mi, se, oh = 0, om = 0;
     if (!s || strlen(s) < 20)
         return -1;
@@ -134,13 +124,11 @@ int yq_time_parse(const char *s, int64_t *out)
     return 0;
 }
 
-void yq_local_date(int64_t t, int *y, int *m, int *d)
-{
+void yq_local_date(int64_t t, int *y, int *m, int *d) {
     yq_civil_from_days(floor_div(t + YQ_LOCAL_OFFSET, 86400), y, m, d);
 }
 
-int yq_local_weekday(int64_t t)
-{
+int yq_local_weekday(int64_t t) {
     int64_t days = floor_div(t + YQ_LOCAL_OFFSET, 86400);
     /* 1970-01-01 was a Thursday (ISO 4). */
     int64_t w = (days + 3) % 7;
@@ -149,26 +137,22 @@ int yq_local_weekday(int64_t t)
     return (int)w + 1;
 }
 
-int yq_local_minute_of_day(int64_t t)
-{
+int yq_local_minute_of_day(int64_t t) {
     int64_t local = t + YQ_LOCAL_OFFSET;
     return (int)((local - floor_div(local, 86400) * 86400) / 60);
 }
 
-int64_t yq_local_midnight(int64_t t)
-{
+int64_t yq_local_midnight(int64_t t) {
     return floor_div(t + YQ_LOCAL_OFFSET, 86400) * 86400 - YQ_LOCAL_OFFSET;
 }
 
-void yq_period_of(int64_t t, char *out)
-{
+void yq_period_of(int64_t t, char *out) {
     int y, m, d;
     yq_local_date(t, &y, &m, &d);
     snprintf(out, 8, "%04d-%02d", (y % 10000 + 10000) % 10000, (m % 100 + 100) % 100);
 }
 
-int yq_period_bounds(const char *p, int64_t *from, int64_t *to)
-{
+int yq_period_bounds(const char *p, int64_t *from, int64_t *to) {
     int y, m;
     if (!p || strlen(p) != 7 || p[4] != '-' || digits(p, 4, &y) || digits(p + 5, 2, &m))
         return -1;

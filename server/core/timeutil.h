@@ -28,9 +28,9 @@ int64_t yq_days_from_civil(int y, int m, int d);
 void yq_civil_from_days(int64_t days, int *y, int *m, int *d);
 
 /* Local (Asia/Shanghai) views of an instant. */
-int yq_local_weekday(int64_t t);         /* ISO 8601: 1 = Monday ... 7 = Sunday */
-int yq_local_minute_of_day(int64_t t);   /* 0 ... 1439 */
-int64_t yq_local_midnight(int64_t t);    /* UTC instant of the local midnight starting t's day */
+int yq_local_weekday(int64_t t);       /* ISO 8601: 1 = Monday ... 7 = Sunday */
+int yq_local_minute_of_day(int64_t t); /* 0 ... 1439 */
+int64_t yq_local_midnight(int64_t t);  /* UTC instant of the local midnight starting t's day */
 void yq_local_date(int64_t t, int *y, int *m, int *d);
 /* "2026-11" for the local month holding t; out holds at least 8 bytes. */
 void yq_period_of(int64_t t, char *out);

@@ -29,31 +29,26 @@ struct yq_db {
 
 static yq_db_t *main_db;
 
-yq_db_t *yq_db_main(void)
-{
+yq_db_t *yq_db_main(void) {
     return main_db;
 }
 
-void yq_db_set_main(yq_db_t *db)
-{
+void yq_db_set_main(yq_db_t *db) {
     main_db = db;
 }
 
-sqlite3 *yq_db_handle(yq_db_t *db)
-{
+sqlite3 *yq_db_handle(yq_db_t *db) {
     return db->h;
 }
 
-const char *yq_db_path(yq_db_t *db)
-{
+const char *yq_db_path(yq_db_t *db) {
     return db->path;
 }
 
-static int configure(sqlite3 *h)
-{
+static int configure(sqlite3 *h) {
     static const char *const pragmas[] = {
-        "PRAGMA journal_mode=WAL",   "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=5000",  "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536",
+        "PRAGMA journal_mode=WAL",        "PRAGMA synchronous=FULL",  "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=5000",       "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536",
         "PRAGMA wal_autocheckpoint=4000",
     };
     for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
@@ -67,8 +62,7 @@ static int configure(sqlite3 *h)
     return 0;
 }
 
-yq_db_t *yq_db_open_raw(const char *path)
-{
+yq_db_t *yq_db_open_raw(const char *path) {
     sqlite3 *h = NULL;
     int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -91,8 +85,7 @@ yq_db_t *yq_db_open_raw(const char *path)
 
 /* Before migrating a database that already holds data, copy it aside
  * (PATH.pre-vN.bak, N the version it had), so a failed upgrade can be undone. */
-static int backup_before_migrate(yq_db_t *db)
-{
+static int backup_before_migrate(yq_db_t *db) {
     sqlite3_stmt *st = yq_db_stmt(db, "PRAGMA user_version");
     int current = yq_db_step(db, st) == 1 ? sqlite3_column_int(st, 0) : 0;
     sqlite3_reset(st);
@@ -104,8 +97,7 @@ static int backup_before_migrate(yq_db_t *db)
     return yq_db_backup(db, to);
 }
 
-yq_db_t *yq_db_open(const char *path)
-{
+yq_db_t *yq_db_open(const char *path) {
     yq_db_t *db = yq_db_open_raw(path);
     if (!db)
         return NULL;
@@ -123,8 +115,7 @@ yq_db_t *yq_db_open(const char *path)
     return db;
 }
 
-void yq_db_close(yq_db_t *db)
-{
+void yq_db_close(yq_db_t *db) {
     if (!db)
         return;
     for (size_t i = 0; i < CACHE_SIZE; i++)
@@ -137,8 +128,7 @@ void yq_db_close(yq_db_t *db)
     free(db);
 }
 
-sqlite3_stmt *yq_db_stmt(yq_db_t *db, const char *sql)
-{
+sqlite3_stmt *yq_db_stmt(yq_db_t *db, const char *sql) {
     size_t h = ((uintptr_t)sql >> 3) % CACHE_SIZE;
     for (size_t probe = 0; probe < CACHE_SIZE; probe++) {
         size_t i = (h + probe) % CACHE_SIZE;
@@ -162,8 +152,7 @@ sqlite3_stmt *yq_db_stmt(yq_db_t *db, const char *sql)
     abort();
 }
 
-int yq_db_step(yq_db_t *db, sqlite3_stmt *st)
-{
+int yq_db_step(yq_db_t *db, sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -177,26 +166,22 @@ int yq_db_step(yq_db_t *db, sqlite3_stmt *st)
     return YQ_DB_ERROR;
 }
 
-int yq_db_exec(yq_db_t *db, const char *sql)
-{
+int yq_db_exec(yq_db_t *db, const char *sql) {
     int rc = yq_db_step(db, yq_db_stmt(db, sql));
     return rc < 0 ? rc : 0;
 }
 
-int yq_db_begin(yq_db_t *db)
-{
+int yq_db_begin(yq_db_t *db) {
     return yq_db_exec(db, "BEGIN IMMEDIATE");
 }
 
-static uint64_t now_us(void)
-{
+static uint64_t now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int yq_db_commit(yq_db_t *db)
-{
+int yq_db_commit(yq_db_t *db) {
     uint64_t t0 = now_us();
     int rc = yq_db_exec(db, "COMMIT");
     yq_metrics_commit(now_us() - t0);
@@ -205,24 +190,20 @@ int yq_db_commit(yq_db_t *db)
     return rc;
 }
 
-void yq_db_rollback(yq_db_t *db)
-{
+void yq_db_rollback(yq_db_t *db) {
     if (!sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int64_t yq_db_last_id(yq_db_t *db)
-{
+int64_t yq_db_last_id(yq_db_t *db) {
     return sqlite3_last_insert_rowid(db->h);
 }
 
-int yq_db_changes(yq_db_t *db)
-{
+int yq_db_changes(yq_db_t *db) {
     return sqlite3_changes(db->h);
 }
 
-int yq_db_backup(yq_db_t *src, const char *to)
-{
+int yq_db_backup(yq_db_t *src, const char *to) {
     sqlite3 *dst = NULL;
     if (sqlite3_open(to, &dst) != SQLITE_OK) {
         fprintf(stderr, "yiqi: cannot create backup %s: %s\n", to, sqlite3_errmsg(dst));

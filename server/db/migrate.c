@@ -7,8 +7,7 @@
 
 #include <stdio.h>
 
-int yq_migrate_latest(void)
-{
+int yq_migrate_latest(void) {
     int v = 0;
     for (size_t i = 0; i < yq_migrations_count; i++)
         if (yq_migrations[i].version > v)
@@ -16,8 +15,7 @@ int yq_migrate_latest(void)
     return v;
 }
 
-static int user_version(sqlite3 *db, int *out)
-{
+static int user_version(sqlite3 *db, int *out) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return -1;
@@ -27,8 +25,7 @@ static int user_version(sqlite3 *db, int *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int yq_migrate(sqlite3 *db, int target, char *msg, size_t size)
-{
+int yq_migrate(sqlite3 *db, int target, char *msg, size_t size) {
     int current;
     if (user_version(db, &current)) {
         snprintf(msg, size, "cannot read the schema version: %s", sqlite3_errmsg(db));

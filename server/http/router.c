@@ -20,8 +20,7 @@ static struct {
 } tables[MAX_TABLES];
 static size_t ntables;
 
-void yq_router_add(const yq_route_t *routes, size_t n)
-{
+void yq_router_add(const yq_route_t *routes, size_t n) {
     if (ntables < MAX_TABLES) {
         tables[ntables].routes = routes;
         tables[ntables].n = n;
@@ -29,13 +28,11 @@ void yq_router_add(const yq_route_t *routes, size_t n)
     }
 }
 
-void yq_router_clear(void)
-{
+void yq_router_clear(void) {
     ntables = 0;
 }
 
-static int hexval(char c)
-{
+static int hexval(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -47,8 +44,7 @@ static int hexval(char c)
 
 /* Percent-decodes n bytes of a path segment into out (n + 1 bytes). Returns
  * -1 for a bad escape or a decoded NUL or slash. */
-static int decode_segment(const char *s, size_t n, char *out)
-{
+static int decode_segment(const char *s, size_t n, char *out) {
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -71,8 +67,7 @@ static int decode_segment(const char *s, size_t n, char *out)
 
 /* Matches one pattern against the raw path. Returns 1 on a match and, when req
  * is non-NULL, stores the decoded parameters in it. */
-static int match_pattern(const char *pattern, const char *path, yq_req_t *req)
-{
+static int match_pattern(const char *pattern, const char *path, yq_req_t *req) {
     const char *p = pattern, *s = path;
     size_t np = 0;
     while (*p && *s) {
@@ -106,8 +101,7 @@ static int match_pattern(const char *pattern, const char *path, yq_req_t *req)
     return 1;
 }
 
-static const char *method_name(yq_method_t m)
-{
+static const char *method_name(yq_method_t m) {
     switch (m) {
     case YQ_M_GET:
         return "GET";
@@ -128,8 +122,7 @@ static const char *method_name(yq_method_t m)
     }
 }
 
-yq_route_match_t yq_router_match(yq_req_t *req, const yq_route_t **route, char *allow, size_t size)
-{
+yq_route_match_t yq_router_match(yq_req_t *req, const yq_route_t **route, char *allow, size_t size) {
     int path_seen = 0;
     if (allow && size)
         allow[0] = '\0';
@@ -159,13 +152,11 @@ yq_route_match_t yq_router_match(yq_req_t *req, const yq_route_t **route, char *
     return path_seen ? YQ_ROUTE_BAD_METHOD : YQ_ROUTE_NO_PATH;
 }
 
-static int is_api_path(const char *path)
-{
+static int is_api_path(const char *path) {
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
-void yq_http_dispatch(yq_req_t *req)
-{
+void yq_http_dispatch(yq_req_t *req) {
     if (req->route) {
         req->route->handler(req);
         return;

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int yq_utf8_valid(const char *str, size_t len)
-{
+int yq_utf8_valid(const char *str, size_t len) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
@@ -51,8 +50,7 @@ int yq_utf8_valid(const char *str, size_t len)
 }
 
 /* Scans strings for \u0000 and counts nesting depth outside strings. */
-static int prescan(const char *s, size_t len, char *msg, size_t size)
-{
+static int prescan(const char *s, size_t len, char *msg, size_t size) {
     int depth = 0, in_str = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
@@ -82,8 +80,7 @@ static int prescan(const char *s, size_t len, char *msg, size_t size)
     return 0;
 }
 
-static int has_duplicate_keys(const cJSON *node)
-{
+static int has_duplicate_keys(const cJSON *node) {
     for (const cJSON *c = node ? node->child : NULL; c; c = c->next) {
         if (cJSON_IsObject(node) && c->string)
             for (const cJSON *d = c->next; d; d = d->next)
@@ -95,8 +92,7 @@ static int has_duplicate_keys(const cJSON *node)
     return 0;
 }
 
-cJSON *yq_json_parse(const char *text, size_t len, char *msg, size_t size)
-{
+cJSON *yq_json_parse(const char *text, size_t len, char *msg, size_t size) {
     if (!yq_utf8_valid(text, len)) {
         snprintf(msg, size, "The body is not valid UTF-8.");
         return NULL;
@@ -128,8 +124,7 @@ cJSON *yq_json_parse(const char *text, size_t len, char *msg, size_t size)
     return json;
 }
 
-int yq_json_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out)
-{
+int yq_json_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v || cJSON_IsNull(v))
         return -1;
@@ -146,7 +141,6 @@ int yq_json_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int
     return 0;
 }
 
-char *yq_json_print(const cJSON *json)
-{
+char *yq_json_print(const cJSON *json) {
     return cJSON_PrintUnformatted(json);
 }

@@ -10,14 +10,14 @@
 #include <uv.h>
 
 typedef struct {
-    const char *host;            /* "127.0.0.1" */
-    int port;                    /* 0: ephemeral (the chosen port is logged) */
-    int max_connections;         /* default 10000 */
-    size_t max_write_queue;      /* bytes queued to a client that does not read; default 8 MiB */
-    uint64_t header_timeout_ms;  /* default 10000 */
-    uint64_t idle_timeout_ms;    /* default 60000 */
-    uint64_t drain_timeout_ms;   /* default 10000 */
-    const char *trusted_proxy;   /* peer address whose X-Forwarded-For is believed; NULL: none */
+    const char *host;           /* "127.0.0.1" */
+    int port;                   /* 0: ephemeral (the chosen port is logged) */
+    int max_connections;        /* default 10000 */
+    size_t max_write_queue;     /* bytes queued to a client that does not read; default 8 MiB */
+    uint64_t header_timeout_ms; /* default 10000 */
+    uint64_t idle_timeout_ms;   /* default 60000 */
+    uint64_t drain_timeout_ms;  /* default 10000 */
+    const char *trusted_proxy;  /* peer address whose X-Forwarded-For is believed; NULL: none */
 } yq_server_config_t;
 
 void yq_server_config_defaults(yq_server_config_t *cfg);

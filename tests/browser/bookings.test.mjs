@@ -32,8 +32,9 @@ async function dragSelect(page, date, from, to) {
   const x = col.x + col.width / 2;
   await page.mouse.move(x, a.y + 3);
   await page.mouse.down();
+  // End inside the `to` lane: the selection covers [from, to + one slot).
   await page.mouse.move(x, (a.y + b.y) / 2, { steps: 4 });
-  await page.mouse.move(x, b.y - 3, { steps: 4 });
+  await page.mouse.move(x, b.y + b.height / 2, { steps: 4 });
   await page.mouse.up();
 }
 
@@ -52,7 +53,7 @@ test('book by selecting free time, hit a conflict, cancel', () => app.run('book-
   await signIn(page, 'res', PW);
   await openPage(page, app.url, `/instruments/${I}/calendar`, '/instruments/:id/calendar');
   await showWeekOf(page, date);
-  page.setViewportSize({ width: 1280, height: 2400 });
+  await page.setViewportSize({ width: 1280, height: 2400 });
   await page.locator('td.fc-timegrid-slot-lane[data-time="10:00:00"]').scrollIntoViewIfNeeded();
 
   await dragSelect(page, date, '10:00:00', '10:30:00');

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as i18n from '../../web/src/i18n.js';
 import { startApp, signIn, signOut, waitForPage, openPage, screenshot, WEB_DIST } from './lib/browser.mjs';
+import { sql } from '../http/lib/bookings-world.mjs';
 
 let app;
 const PASSWORD = 'correct-horse-battery-9';
@@ -14,7 +15,11 @@ let researcher;
 
 before(async () => {
   app = await startApp();
-  researcher = app.addUser({ login: 'wang.fang', name: '王芳', roles: ['researcher', 'pi'], password: PASSWORD });
+  // Researchers belong to an institution; the shell tests need just one.
+  sql(app.db, `INSERT INTO orgs (code, name_zh, name_en, kind, zone_id, credit_code) VALUES
+    ('SJTU', '上海交通大学', 'Shanghai Jiao Tong University', 'university',
+     (SELECT id FROM zones WHERE code='neobay'), '91310000000000001A');`);
+  researcher = app.addUser({ login: 'wang.fang', name: '王芳', roles: ['researcher', 'pi'], org: 'SJTU', password: PASSWORD });
 });
 after(async () => { await app?.close(); });
 
@@ -112,7 +117,7 @@ test('a wrong password shows a clear error and stays on the sign-in page', () =>
 }));
 
 test('too many failed sign-ins show the throttling message with the server\'s text', () => app.run('throttled', async (page) => {
-  const locked = app.addUser({ login: 'li.lei', name: '李雷', password: PASSWORD });
+  const locked = app.addUser({ login: 'li.lei', name: '李雷', org: 'SJTU', password: PASSWORD });
   await openPage(page, app.url, '/signin');
   // Five failures through the API (the UI path is the same request), then one through the UI.
   for (let i = 0; i < 5; i++) {

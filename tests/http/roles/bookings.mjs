@@ -7,9 +7,6 @@
 const SCOPED_403 = { token_stats: 403, token_usage: 403, token_researcher_stats: 403 };
 const SIGNED_IN = (status) => ({ anon: 401, ...SCOPED_403, default: status });
 const NONE = 999999;
-// Rows whose handlers wait for the pure domain layer (booking_rules.h, fees.h,
-// availability.h, ical.h); drop the mark when it lands.
-const WAIT = 'domain/booking_rules.h, fees.h, availability.h, ical.h not in the tree yet';
 const week = () => {
   const from = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
   const to = new Date(Date.now() + 8 * 86400000).toISOString().slice(0, 10);
@@ -24,17 +21,17 @@ export const rows = [
   // Booking needs the researcher or PI role; then the instrument must exist and be visible.
   {
     method: 'POST', path: () => '/api/v1/bookings', body: bookingBody,
-    expect: { anon: 401, researcher: 404, pi: 404, ...SCOPED_403, default: 403 }, pending: WAIT,
+    expect: { anon: 401, researcher: 404, pi: 404, ...SCOPED_403, default: 403 },
   },
-  { method: 'GET', path: () => '/api/v1/bookings', expect: SIGNED_IN(200), pending: WAIT },
-  { method: 'GET', path: () => '/api/v1/bookings?mine=1&status=confirmed', expect: SIGNED_IN(200), pending: WAIT },
-  { method: 'GET', path: () => '/api/v1/bookings?approvable=1', expect: SIGNED_IN(200), pending: WAIT },
-  { method: 'GET', path: () => `/api/v1/bookings/${NONE}`, expect: SIGNED_IN(404), pending: WAIT },
-  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/cancel`, body: {}, expect: SIGNED_IN(404), pending: WAIT },
-  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/approve`, body: {}, expect: SIGNED_IN(404), pending: WAIT },
-  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/reject`, body: {}, expect: SIGNED_IN(404), pending: WAIT },
-  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/checkin`, body: {}, expect: SIGNED_IN(404), pending: WAIT },
-  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/checkout`, body: {}, expect: SIGNED_IN(404), pending: WAIT },
+  { method: 'GET', path: () => '/api/v1/bookings', expect: SIGNED_IN(200) },
+  { method: 'GET', path: () => '/api/v1/bookings?mine=1&status=confirmed', expect: SIGNED_IN(200) },
+  { method: 'GET', path: () => '/api/v1/bookings?approvable=1', expect: SIGNED_IN(200) },
+  { method: 'GET', path: () => `/api/v1/bookings/${NONE}`, expect: SIGNED_IN(404) },
+  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/cancel`, body: {}, expect: SIGNED_IN(404) },
+  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/approve`, body: {}, expect: SIGNED_IN(404) },
+  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/reject`, body: {}, expect: SIGNED_IN(404) },
+  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/checkin`, body: {}, expect: SIGNED_IN(404) },
+  { method: 'POST', path: () => `/api/v1/bookings/${NONE}/checkout`, body: {}, expect: SIGNED_IN(404) },
 
   // Blocks and training records: staff of the owner only; unknown instrument 404 for all.
   {
@@ -49,14 +46,14 @@ export const rows = [
   { method: 'GET', path: () => `/api/v1/instruments/${NONE}/qualifications`, expect: SIGNED_IN(404) },
 
   // Availability is public for visible instruments; the search is public.
-  { method: 'GET', path: () => `/api/v1/instruments/${NONE}/availability?${week()}`, expect: { default: 404 }, pending: WAIT },
-  { method: 'GET', path: () => '/api/v1/availability/search?minutes=60', expect: { default: 200 }, pending: WAIT },
+  { method: 'GET', path: () => `/api/v1/instruments/${NONE}/availability?${week()}`, expect: { default: 404 } },
+  { method: 'GET', path: () => '/api/v1/availability/search?minutes=60', expect: { default: 200 } },
 
   // Notifications and the calendar feed: one's own, any signed-in caller.
   { method: 'GET', path: () => '/api/v1/notifications', expect: SIGNED_IN(200) },
   { method: 'POST', path: () => '/api/v1/notifications/read', body: { all: true }, expect: SIGNED_IN(200) },
-  { method: 'GET', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(200), pending: WAIT },
-  { method: 'POST', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(201), pending: WAIT },
-  { method: 'DELETE', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(204), pending: WAIT },
-  { method: 'GET', path: () => '/api/v1/calendar/not-a-token.ics', expect: { default: 404 }, pending: WAIT },
+  { method: 'GET', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(200) },
+  { method: 'POST', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(201) },
+  { method: 'DELETE', path: () => '/api/v1/me/calendar-feed', expect: SIGNED_IN(204) },
+  { method: 'GET', path: () => '/api/v1/calendar/not-a-token.ics', expect: { default: 404 } },
 ];

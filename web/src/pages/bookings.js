@@ -8,9 +8,16 @@
 //
 // FullCalendar runs in its 'UTC' zone fed with Shanghai wall-clock times (the API's
 // instants shifted by +8 h), so the grid shows Shanghai time in any browser.
-import { Calendar } from '@fullcalendar/core';
-import timeGridPlugin from '@fullcalendar/timegrid';
-import interactionPlugin from '@fullcalendar/interaction';
+// FullCalendar is loaded on first use, so pages without a calendar stay small.
+let fullCalendar = null;
+function loadFullCalendar() {
+  fullCalendar ??= Promise.all([
+    import('@fullcalendar/core'), import('@fullcalendar/timegrid'), import('@fullcalendar/interaction'),
+  ]).then(([core, timeGrid, interaction]) => ({
+    Calendar: core.Calendar, plugins: [timeGrid.default, interaction.default],
+  }));
+  return fullCalendar;
+}
 import { api } from '../api.js';
 import { addMessages, t, getLang, formatMoney, formatRange, formatDateTime, toApiTime } from '../i18n.js';
 import { registerPage, href } from '../router.js';
@@ -222,8 +229,17 @@ export function mountBookingCalendar(node, instrumentId) {
     ['free', 'booking', 'block', 'closed'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
   mount(node, el('p', { class: 'hint' }, t('bk.hint')), legend, status, calNode);
   const signedIn = !!getUser();
-  const calendar = new Calendar(calNode, {
-    plugins: [timeGridPlugin, interactionPlugin],
+  let calendar = null, gone = false;
+  loadFullCalendar().then(({ Calendar, plugins }) => {
+    if (gone) return;
+    calendar = makeCalendar(Calendar, plugins);
+    calendar.render();
+  });
+  return () => { gone = true; calendar?.destroy(); };
+
+  function makeCalendar(Calendar, plugins) {
+  return new Calendar(calNode, {
+    plugins,
     initialView: 'timeGridWeek',
     timeZone: 'UTC',
     locale: getLang() === 'zh' ? 'zh-cn' : 'en',
@@ -265,8 +281,7 @@ export function mountBookingCalendar(node, instrumentId) {
       calendar.refetchEvents();
     },
   });
-  calendar.render();
-  return () => calendar.destroy();
+  }
 }
 
 registerPage({
