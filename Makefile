@@ -4,7 +4,7 @@
 #   make            build build/yiqi and the web UI
 #   make run        build, create the demo database on first run, serve on 127.0.0.1:8080
 #   make test       unit tests (cmocka), HTTP and browser tests (node --test), then ASan+UBSan
-#   make bench      benchmarks that print figures
+#   make bench      benchmarks that print figures (BENCH="http search" for some)
 #   make fuzz       libFuzzer on the request path for a bounded time
 #   make format     clang-format the C tree
 
@@ -112,7 +112,7 @@ test-asan:
 	YIQI_BIN=build-asan/yiqi YIQI_ASAN=1 node --test --test-concurrency=1 tests/http/
 
 bench: $(BUILD)/yiqi web
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH)
 
 fuzz:
 	bash tests/fuzz/run.sh

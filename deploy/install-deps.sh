@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # iCalendar and XLSX outputs, nginx and systemd for the deployment checks, wrk
 # for benchmarks, sqlite3 for inspecting databases.
 DEBS=(
-  build-essential pkg-config clang
+  build-essential pkg-config clang clang-format
   libuv1-dev libsqlite3-dev sqlite3 libcjson-dev libsodium-dev libxlsxwriter-dev libcmocka-dev
   node-llhttp nodejs
   chromium fonts-noto-cjk

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: every test, in order of speed. Exits non-zero if any fails.
+#  0. the tree is clang-formatted
 #  1. C unit tests (cmocka)   2. OpenAPI lint and fragments up to date
 #  3. HTTP integration tests  4. deployment tests  5. browser tests
 #  6. the unit and HTTP suites again under ASan+UBSan
@@ -8,6 +9,9 @@ cd "$(dirname "$0")/.."
 fail=0
 section() { printf '\n===== %s =====\n' "$*"; }
 run() { "$@" || { echo "FAILED: $*"; fail=1; }; }
+
+section "Format (clang-format)"
+run make --no-print-directory format-check
 
 section "C unit tests (cmocka)"
 for t in build/tests/test_*; do
