@@ -112,6 +112,8 @@ static void availability_get(yq_req_t *req) {
     yq_avail_t av;
     yq_availability(&ins.in, from, to, taken, n, &av);
     free(taken);
+    /* Time that can no longer be booked (the past, the notice period) is not free. */
+    yq_avail_clip_free(&av, yq_avail_bookable_from(&ins.in, yq_now()));
     cJSON *o = cJSON_CreateObject();
     yq_json_add_time(o, "from", from);
     yq_json_add_time(o, "to", to);

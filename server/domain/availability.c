@@ -128,6 +128,24 @@ static int64_t ceil_to_step(int64_t t, int64_t step) {
     return s < midnight + 86400 ? s : midnight + 86400;
 }
 
+int64_t yq_avail_bookable_from(const yq_instrument_t *in, int64_t now) {
+    int64_t step = (in->slot_minutes > 0 ? in->slot_minutes : 1) * 60;
+    return ceil_to_step(now + in->notice_minutes * 60, step);
+}
+
+void yq_avail_clip_free(yq_avail_t *av, int64_t not_before) {
+    size_t k = 0;
+    for (size_t i = 0; i < av->n_free; i++) {
+        yq_busy_t f = av->free[i];
+        if (f.end <= not_before)
+            continue;
+        if (f.start < not_before)
+            f.start = not_before;
+        av->free[k++] = f;
+    }
+    av->n_free = k;
+}
+
 int yq_avail_first_slot(const yq_instrument_t *in, int64_t from, int64_t to, int64_t now, int64_t minutes,
                         const yq_busy_t *taken, size_t n, int64_t *start) {
     if (!start || minutes <= 0)

@@ -56,6 +56,14 @@ const char *yq_busy_kind_name(int kind);
 int yq_availability(const yq_instrument_t *in, int64_t from, int64_t to, const yq_busy_t *taken, size_t n,
                     yq_avail_t *out);
 
+/* The first instant a booking could start: now + notice, rounded up to the
+ * slot step from local midnight. */
+int64_t yq_avail_bookable_from(const yq_instrument_t *in, int64_t now);
+
+/* Drops the free time before not_before from a result (the past, and the
+ * notice period, are not free to book); busy intervals are kept. */
+void yq_avail_clip_free(yq_avail_t *av, int64_t not_before);
+
 /* Releases the arrays of a result and empties it; safe on an emptied one. */
 void yq_avail_free(yq_avail_t *av);
 

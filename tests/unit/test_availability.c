@@ -150,6 +150,38 @@ static void test_round_the_clock(void **state) {
     yq_avail_free(&av);
 }
 
+static void test_clip_to_bookable(void **state) {
+    (void)state;
+    yq_instrument_t in = instrument();
+    in.n_open_hours = 7;
+    for (int d = 1; d <= 7; d++)
+        in.open_hours[d - 1] = (yq_open_span_t){d, 0, 1440};
+    in.slot_minutes = 30;
+    in.notice_minutes = 120;
+    /* 10:07 now, two hours' notice: the first bookable start is 12:30. */
+    int64_t now = T("2026-12-01T10:07:00+08:00");
+    int64_t from = yq_avail_bookable_from(&in, now);
+    assert_int_equal(from, T("2026-12-01T12:30:00+08:00"));
+    in.notice_minutes = 0;
+    assert_int_equal(yq_avail_bookable_from(&in, T("2026-12-01T10:30:00+08:00")), T("2026-12-01T10:30:00+08:00"));
+    yq_busy_t taken[] = {{T("2026-12-01T14:00:00+08:00"), T("2026-12-01T15:00:00+08:00"), YQ_BUSY_BOOKING},
+                         {T("2026-12-01T08:00:00+08:00"), T("2026-12-01T09:00:00+08:00"), YQ_BUSY_BOOKING}};
+    yq_avail_t av;
+    assert_int_equal(
+        yq_availability(&in, T("2026-12-01T00:00:00+08:00"), T("2026-12-02T00:00:00+08:00"), taken, 2, &av), 0);
+    yq_avail_clip_free(&av, from);
+    static const want_t f[] = {{"2026-12-01T12:30:00+08:00", "2026-12-01T14:00:00+08:00", 0},
+                               {"2026-12-01T15:00:00+08:00", "2026-12-02T00:00:00+08:00", 0}};
+    static const want_t b[] = {{"2026-12-01T08:00:00+08:00", "2026-12-01T09:00:00+08:00", YQ_BUSY_BOOKING},
+                               {"2026-12-01T14:00:00+08:00", "2026-12-01T15:00:00+08:00", YQ_BUSY_BOOKING}};
+    expect(av.free, av.n_free, f, 2, 0, "free");
+    expect(av.busy, av.n_busy, b, 2, 1, "busy kept");
+    /* Everything in the past: nothing free. */
+    yq_avail_clip_free(&av, T("2026-12-03T00:00:00+08:00"));
+    assert_int_equal(av.n_free, 0);
+    yq_avail_free(&av);
+}
+
 static void test_range_limits(void **state) {
     (void)state;
     yq_instrument_t in = instrument();
@@ -242,6 +274,7 @@ int main(void) {
         cmocka_unit_test(test_partial_ranges),
         cmocka_unit_test(test_round_the_clock),
         cmocka_unit_test(test_range_limits),
+        cmocka_unit_test(test_clip_to_bookable),
         cmocka_unit_test(test_first_slot),
         cmocka_unit_test(test_first_slot_off_step),
     };

@@ -31,6 +31,8 @@ addMessages({
   zh: {
     'bk.calendar.title': '预约日历',
     'bk.mine.title': '我的预约',
+    'bk.mine.upcoming': '即将开始',
+    'bk.mine.past': '历史预约',
     'bk.approvals.title': '预约审批',
     'bk.desk.title': '上机签到',
     'bk.maint.title': '维护与培训',
@@ -110,6 +112,8 @@ addMessages({
   en: {
     'bk.calendar.title': 'Booking calendar',
     'bk.mine.title': 'My bookings',
+    'bk.mine.upcoming': 'Upcoming',
+    'bk.mine.past': 'Past bookings',
     'bk.approvals.title': 'Approvals',
     'bk.desk.title': 'Check-in desk',
     'bk.maint.title': 'Maintenance and training',
@@ -350,8 +354,8 @@ const minePage = registerPage({
       b.status === 'in_use' ? button(t('bk.checkout'), { onClick: async () => { if (await act(b, 'checkout')) refresh(); } }) : null,
     ];
     mount(container, pageHeader(t('bk.mine.title')),
-      card(t('bk.mine.title'), bookingTable(upcoming, actions)),
-      past.length ? card('—', bookingTable(past, () => null)) : null,
+      card(t('bk.mine.upcoming'), bookingTable(upcoming, actions)),
+      past.length ? card(t('bk.mine.past'), bookingTable(past, () => null)) : null,
       await icalCard());
   },
 });
