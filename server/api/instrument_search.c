@@ -2,27 +2,34 @@
  * Catalogue search (API.md "Search"): text match, filters, visibility, three
  * sorts with keyset cursors, and facet counts.
  *
- * The text match picks one of three modes, each a CTE m(id, r) of matching
- * ids and a relevance (lower is better):
+ * The text match picks one of three modes:
  *   - none: every instrument;
  *   - fts:  every word of q has three or more characters: the trigram FTS5
  *           index of migration 020 (substring match, case folded, bm25 rank);
  *   - short: a word of one or two characters, which trigrams cannot match:
- *           a byte search (instr) over instrument_search.short, the
- *           lower-cased names, model and manufacturer.
- * Filters, sorts and facets read the narrow instrument_search rows of
- * migration 020; only the page shown is read from the wide instruments rows.
- * Each mode has its own statement text (the SQL is fixed; only bindings come
- * from the request). The filters and the visibility rule are one shared WHERE
- * clause whose parameters switch the unused parts off.
+ *           a byte search (memmem) in `short`, the lower-cased names, model
+ *           and manufacturer; the relevance is the character position of the
+ *           first word (what instr() gives), so names come first.
  *
- * Sorting uses one key expression sk (relevance, name, or -value) and the id
- * as tie-breaker; the cursor carries the last row's (sk, id), so paging never
- * repeats or skips a row even when rows share a key.
+ * The narrow instrument_search rows of migration 020 (owner, class, share
+ * mode, run status, retired, value, name, short) are kept in memory, one
+ * array in id order, and scanned there: a pass over 20,000 of them takes about
+ * a millisecond, where stepping a SQLite statement over them took several
+ * (bench/search.sh). Before each search the one-row catalogue_version of
+ * migration 021, which every change to instrument_search renews, says whether
+ * the copy is still current; if not, it is reloaded. The institutions' zones
+ * are read afresh for each search (a few dozen rows).
  *
- * Facets count by zone with every filter except zone, and by top-level class
- * with every filter except class, so the panel shows what each choice gives;
- * one grouped query serves both.
+ * One pass serves the page and the facets: for each row (each FTS match, in
+ * the fts mode) the visibility rule and the filters, the facet sums (by zone
+ * with every filter but zone, by top-level class with every filter but class),
+ * the cursor, and a bounded max-heap that keeps the page (the `limit` smallest
+ * sort keys). Only the rows of the page are then read in full from the wide
+ * instruments rows.
+ *
+ * Sorting uses one key (relevance, name as SQLite's BINARY collation orders
+ * it, or -value) and the id as tie-breaker; the cursor carries the last row's
+ * (key, id), so paging never repeats or skips a row even when rows share a key.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -33,52 +40,14 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "domain/classes.h"
+#include "domain/instrument_rules.h"
 
 enum { MODE_NONE, MODE_FTS, MODE_SHORT };
 
-#define M_NONE "m(id, r) AS (SELECT id, 0.0 FROM instrument_search)"
-#define M_FTS "m(id, r) AS (SELECT rowid, rank FROM instruments_fts WHERE instruments_fts MATCH ?1)"
-/* Short words: a byte search in the lower-cased names, model and manufacturer
- * (the words are lower-cased too, so ASCII matches without regard to case);
- * relevance is the position of the first word: names come first. */
-#define M_SHORT                                                                                                        \
-    "m(id, r) AS (SELECT id, instr(short, ?15) * 1.0 FROM instrument_search WHERE instr(short, ?15) > 0 AND "          \
-    "instr(short, ?16) > 0 AND instr(short, ?17) > 0 AND instr(short, ?18) > 0)"
-
-/* ?2 zone id (0 any), ?3 class prefix (NULL any), ?4 org id (0 any),
- * ?5 bookable only, ?6 run status (NULL any), ?7 include retired,
- * ?8 sees all, ?9 viewer's org (0 none). */
-#define FILTERS                                                                                                        \
-    " WHERE (?2 = 0 OR o.zone_id = ?2)"                                                                                \
-    " AND (?3 IS NULL OR (i.class_code >= ?3 AND i.class_code < ?3 || 'z'))"                                           \
-    " AND (?4 = 0 OR i.owner_org_id = ?4)"                                                                             \
-    " AND (?5 = 0 OR (i.share_mode != 'none' AND i.retired = 0"                                                        \
-    "      AND i.run_status IN ('normal', 'standby', 'occasional_fault')))"                                            \
-    " AND (?6 IS NULL OR i.run_status = ?6)"                                                                           \
-    " AND (i.retired = 0 OR ?7 = 1)"                                                                                   \
-    " AND (?8 = 1 OR i.owner_org_id = ?9 OR (i.share_mode = 'external' AND i.retired = 0))"
-
-/* ?20 sort, ?21 cursor id (0: first page), ?22 cursor key, ?23 limit. The
- * page is chosen on instrument_search (i); only its rows are read in full. */
-#define SORTKEY "(CASE ?20 WHEN 0 THEN m.r WHEN 1 THEN i.name_zh ELSE -i.value_fen END)"
-#define LIST(M)                                                                                                        \
-    "WITH " M ", page(id, sk) AS (SELECT i.id, " SORTKEY " FROM m JOIN instrument_search i ON i.id = m.id "            \
-    "JOIN orgs o ON o.id = i.owner_org_id" FILTERS " AND (?21 = 0 OR " SORTKEY " > ?22 OR (" SORTKEY                   \
-    " = ?22 AND i.id > ?21)) ORDER BY 2, 1 LIMIT ?23) "                                                                \
-    "SELECT " YQ_INSTR_COLS ", page.sk FROM page JOIN instruments i ON i.id = page.id "                                \
-    "JOIN orgs o ON o.id = i.owner_org_id JOIN zones z ON z.id = o.zone_id ORDER BY page.sk, page.id"
-#define FACETS(M)                                                                                                      \
-    "WITH " M " SELECT o.zone_id, i.class_code, count(*) FROM m JOIN instrument_search i ON i.id = m.id "              \
-    "JOIN orgs o ON o.id = i.owner_org_id" FILTERS " GROUP BY 1, 2"
-
-static const char list_none[] = LIST(M_NONE);
-static const char list_fts[] = LIST(M_FTS);
-static const char list_short[] = LIST(M_SHORT);
-static const char facets_none[] = FACETS(M_NONE);
-static const char facets_fts[] = FACETS(M_FTS);
-static const char facets_short[] = FACETS(M_SHORT);
-
-#define SK_COL 52 /* the column after YQ_INSTR_COLS */
+/* With the bm25 rank only when sorting by relevance: it costs more than the match. */
+static const char fts_ranked[] = "SELECT rowid, rank FROM instruments_fts WHERE instruments_fts MATCH ?1";
+static const char fts_matches[] = "SELECT rowid, 0.0 FROM instruments_fts WHERE instruments_fts MATCH ?1";
+static const char page_row[] = "SELECT " YQ_INSTR_COLS YQ_INSTR_FROM " WHERE i.id = ?1";
 
 /* ---- the query text ---- */
 
@@ -86,6 +55,7 @@ typedef struct {
     int mode;
     char *match;                     /* FTS5 expression (malloc) */
     char *word[YQ_SEARCH_TERMS_MAX]; /* the words, ASCII lower-cased (malloc), "" when unused */
+    size_t word_len[YQ_SEARCH_TERMS_MAX];
 } terms_t;
 
 static size_t utf8_chars(const char *s, size_t n) {
@@ -137,6 +107,7 @@ static int terms_parse(const char *q, terms_t *t) {
         size_t len = (size_t)(p - w);
         short_word |= utf8_chars(w, len) < 3;
         t->word[n] = yq_xstrndup(w, len);
+        t->word_len[n] = len;
         for (char *c = t->word[n]; *c; c++)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
@@ -156,40 +127,52 @@ static int terms_parse(const char *q, terms_t *t) {
     return 0;
 }
 
+/* ---- sort keys ---- */
+
+/* A row's place in the order: its sort key and id. name is set for the name
+ * sort only. */
+typedef struct {
+    double r;
+    int64_t v, id;
+    const char *name;
+    size_t name_len;
+} sort_key_t;
+
+/* SQLite's BINARY collation: bytes, then length. */
+static int name_cmp(const sort_key_t *a, const sort_key_t *b) {
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = memcmp(a->name, b->name, n);
+    if (c)
+        return c;
+    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
+static int key_cmp(yq_instr_sort_t sort, const sort_key_t *a, const sort_key_t *b) {
+    int c = 0;
+    if (sort == YQ_SORT_RELEVANCE)
+        c = a->r < b->r ? -1 : a->r > b->r;
+    else if (sort == YQ_SORT_VALUE)
+        c = a->v < b->v ? -1 : a->v > b->v;
+    else
+        c = name_cmp(a, b);
+    return c ? c : a->id < b->id ? -1 : a->id > b->id;
+}
+
 /* ---- cursors: base64url("s|key|id") with s one of r, n, v ---- */
 
 static const char sort_letter[] = "rnv";
 
-/* The sort key of the last row shown, kept while stepping. */
-typedef struct {
-    double r;
-    int64_t v, id;
-    yq_buf_t name;
-} last_t;
-
-static void last_keep(last_t *l, yq_instr_sort_t sort, sqlite3_stmt *st) {
-    l->id = sqlite3_column_int64(st, 0);
-    if (sort == YQ_SORT_RELEVANCE) {
-        l->r = sqlite3_column_double(st, SK_COL);
-    } else if (sort == YQ_SORT_VALUE) {
-        l->v = sqlite3_column_int64(st, SK_COL);
-    } else {
-        yq_buf_reset(&l->name);
-        yq_buf_puts(&l->name, (const char *)sqlite3_column_text(st, SK_COL));
-    }
-}
-
-/* Returns the cursor after l (free() it). */
-static char *cursor_make(yq_instr_sort_t sort, const last_t *l) {
+/* Returns the cursor after row k (free() it). */
+static char *cursor_make(yq_instr_sort_t sort, const sort_key_t *k) {
     yq_buf_t b = {0};
     yq_buf_printf(&b, "%c|", sort_letter[sort]);
     if (sort == YQ_SORT_RELEVANCE)
-        yq_buf_printf(&b, "%.17g", l->r);
+        yq_buf_printf(&b, "%.17g", k->r);
     else if (sort == YQ_SORT_NAME)
-        yq_buf_puts(&b, l->name.data ? l->name.data : "");
+        yq_buf_append(&b, k->name, k->name_len);
     else
-        yq_buf_printf(&b, "%lld", (long long)l->v);
-    yq_buf_printf(&b, "|%lld", (long long)l->id);
+        yq_buf_printf(&b, "%lld", (long long)k->v);
+    yq_buf_printf(&b, "|%lld", (long long)k->id);
     size_t size = sodium_base64_ENCODED_LEN(b.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char *out = yq_xmalloc(size);
     sodium_bin2base64(out, size, (const unsigned char *)b.data, b.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -197,113 +180,196 @@ static char *cursor_make(yq_instr_sort_t sort, const last_t *l) {
     return out;
 }
 
-/* Decodes a cursor and binds ?21 and ?22 on st. Returns 0 or -1. */
-static int cursor_bind(sqlite3_stmt *st, yq_instr_sort_t sort, const char *cursor) {
+/* Decodes a cursor into *k; k->name then points into *raw (free() it).
+ * Returns 0 or -1. */
+static int cursor_parse(yq_instr_sort_t sort, const char *cursor, sort_key_t *k, char **raw_out) {
     size_t clen = strlen(cursor), len;
+    *raw_out = NULL;
     if (clen > 2048)
         return -1;
-    unsigned char *raw = yq_xmalloc(clen + 1);
-    int rc = -1;
-    if (sodium_base642bin(raw, clen, cursor, clen, NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        goto done;
+    char *raw = yq_xmalloc(clen + 1);
+    if (sodium_base642bin((unsigned char *)raw, clen, cursor, clen, NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        goto bad;
     raw[len] = '\0';
-    char *s = (char *)raw, *bar = strrchr(s, '|');
-    if (len < 4 || s[0] != sort_letter[sort] || s[1] != '|' || !bar || bar < s + 2)
-        goto done;
+    char *bar = strrchr(raw, '|');
+    if (len < 4 || raw[0] != sort_letter[sort] || raw[1] != '|' || !bar || bar < raw + 2)
+        goto bad;
     *bar = '\0';
     char *end;
     long long id = strtoll(bar + 1, &end, 10);
     if (*end || id <= 0)
-        goto done;
-    const char *key = s + 2;
+        goto bad;
+    const char *key = raw + 2;
+    memset(k, 0, sizeof *k);
+    k->id = id;
     if (sort == YQ_SORT_RELEVANCE) {
         double r = strtod(key, &end);
         if (*end || end == key)
-            goto done;
-        sqlite3_bind_double(st, 22, r);
+            goto bad;
+        k->r = r;
     } else if (sort == YQ_SORT_NAME) {
-        sqlite3_bind_text(st, 22, key, -1, SQLITE_TRANSIENT);
+        k->name = key;
+        k->name_len = strlen(key);
     } else {
         long long v = strtoll(key, &end, 10);
         if (*end || end == key)
-            goto done;
-        sqlite3_bind_int64(st, 22, v);
+            goto bad;
+        k->v = v;
     }
-    sqlite3_bind_int64(st, 21, id);
-    rc = 0;
-done:
+    *raw_out = raw;
+    return 0;
+bad:
     free(raw);
-    return rc;
+    return -1;
 }
 
-/* ---- running it ---- */
-
-static void bind_common(sqlite3_stmt *st, const yq_search_t *s, const terms_t *t, int with_zone, int with_class) {
-    if (t->mode == MODE_FTS)
-        sqlite3_bind_text(st, 1, t->match, -1, SQLITE_STATIC);
-    if (t->mode == MODE_SHORT) /* instr(x, '') is 1: unused words match everything */
-        for (int i = 0; i < YQ_SEARCH_TERMS_MAX; i++)
-            sqlite3_bind_text(st, 15 + i, t->word[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, with_zone ? s->zone_id : 0);
-    if (with_class && s->class_prefix && *s->class_prefix)
-        sqlite3_bind_text(st, 3, s->class_prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, s->org_id);
-    sqlite3_bind_int(st, 5, s->bookable ? 1 : 0);
-    if (s->run_status && *s->run_status)
-        sqlite3_bind_text(st, 6, s->run_status, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, s->include_retired ? 1 : 0);
-    sqlite3_bind_int(st, 8, s->see_all ? 1 : 0);
-    sqlite3_bind_int64(st, 9, s->viewer_org);
-}
+/* ---- the page: a max-heap of the `cap` smallest keys seen ---- */
 
 typedef struct {
-    int64_t id;
-    const char *code;
-    const char *name_zh, *name_en;
-    int64_t count;
-} zone_count_t;
+    yq_instr_sort_t sort;
+    sort_key_t *k;
+    size_t n, alloc, cap;
+} heap_t;
 
-/* Does class code c fall under the filter prefix (NULL or "" for any)? */
-static int class_matches(const char *c, const char *prefix) {
-    return !prefix || !*prefix || strncmp(c, prefix, strlen(prefix)) == 0;
+static int heap_less(const heap_t *h, size_t a, size_t b) {
+    return key_cmp(h->sort, &h->k[a], &h->k[b]) < 0;
+}
+
+static void heap_swap(heap_t *h, size_t a, size_t b) {
+    sort_key_t t = h->k[a];
+    h->k[a] = h->k[b];
+    h->k[b] = t;
+}
+
+static void heap_down(heap_t *h, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && heap_less(h, m, l))
+            m = l;
+        if (r < h->n && heap_less(h, m, r))
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(h, i, m);
+        i = m;
+    }
+}
+
+/* Keeps k when it is among the cap smallest so far. Names are not copied:
+ * they point into the catalogue copy, which stays put during a search. */
+static void heap_offer(heap_t *h, const sort_key_t *k) {
+    if (h->n == h->cap) {
+        if (key_cmp(h->sort, k, &h->k[0]) >= 0)
+            return;
+        h->k[0] = *k;
+        heap_down(h, 0);
+        return;
+    }
+    if (h->n == h->alloc) {
+        h->alloc = h->alloc ? 2 * h->alloc : 64;
+        h->k = yq_xrealloc(h->k, h->alloc * sizeof *h->k);
+    }
+    size_t i = h->n++;
+    h->k[i] = *k;
+    while (i && heap_less(h, (i - 1) / 2, i)) {
+        heap_swap(h, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+/* Sorts the heap in place, smallest first (heapsort). */
+static void heap_sort(heap_t *h) {
+    size_t n = h->n;
+    while (h->n > 1) {
+        heap_swap(h, 0, --h->n);
+        heap_down(h, 0);
+    }
+    h->n = n;
+}
+
+static void heap_free(heap_t *h) {
+    free(h->k);
+}
+
+/* ---- the institutions' zones ---- */
+
+typedef struct {
+    int64_t org, zone;
+} org_zone_t;
+
+typedef struct {
+    org_zone_t *a;
+    size_t n;
+} org_zones_t;
+
+static void org_zones_load(yq_db_t *db, org_zones_t *z) {
+    size_t alloc = 0;
+    memset(z, 0, sizeof *z);
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, zone_id FROM orgs ORDER BY id");
+    while (yq_db_step(db, st) == 1) {
+        if (z->n == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            z->a = yq_xrealloc(z->a, alloc * sizeof *z->a);
+        }
+        z->a[z->n].org = sqlite3_column_int64(st, 0);
+        z->a[z->n++].zone = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+}
+
+/* The zone of institution org, 0 when there is no such institution. */
+static int64_t org_zone(const org_zones_t *z, int64_t org) {
+    size_t lo = 0, hi = z->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (z->a[mid].org < org)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < z->n && z->a[lo].org == org ? z->a[lo].zone : 0;
+}
+
+/* ---- facets ---- */
+
+/* Does class code c fall under the filter prefix (of length n; 0 for any)? */
+static int class_matches(const char *c, const char *prefix, size_t n) {
+    return !n || strncmp(c, prefix, n) == 0;
+}
+
+/* Sums while reading: by zone over the rows that pass the class filter, by
+ * top-level class over the rows that pass the zone filter. */
+typedef struct {
+    int64_t zc[64][2];
+    int nz;
+    int64_t cc[100];
+} facet_sums_t;
+
+static void facets_add(facet_sums_t *f, int64_t zid, const char *code, int zone_ok, int class_ok) {
+    if (class_ok) {
+        int k = 0;
+        while (k < f->nz && f->zc[k][0] != zid)
+            k++;
+        if (k == f->nz && f->nz < 64)
+            f->zc[f->nz][0] = zid, f->zc[f->nz++][1] = 0;
+        if (k < f->nz)
+            f->zc[k][1]++;
+    }
+    if (zone_ok && code[0] >= '0' && code[0] <= '9' && code[1] >= '0' && code[1] <= '9')
+        f->cc[(code[0] - '0') * 10 + (code[1] - '0')]++;
 }
 
 /* The facet panel: every zone with its count, and the top-level classes that
- * have matches. One query grouped by (zone, class) without the zone and class
- * filters; the sums here apply each filter to the other facet only. Returns
- * the number of matches under every filter (total). */
-static int64_t facets_run(yq_db_t *db, const char *sql, const yq_search_t *s, const terms_t *t, cJSON **out) {
-    int64_t total = 0, cc[100] = {0};
-    int64_t zc[64][2];
-    int nz = 0;
-    sqlite3_stmt *st = yq_db_stmt(db, sql);
-    bind_common(st, s, t, 0, 0);
-    while (yq_db_step(db, st) == 1) {
-        int64_t zid = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 2);
-        const char *code = (const char *)sqlite3_column_text(st, 1);
-        int zone_ok = !s->zone_id || zid == s->zone_id, class_ok = class_matches(code, s->class_prefix);
-        if (zone_ok && class_ok)
-            total += c;
-        if (class_ok) {
-            int k = 0;
-            while (k < nz && zc[k][0] != zid)
-                k++;
-            if (k == nz && nz < 64)
-                zc[nz][0] = zid, zc[nz++][1] = 0;
-            if (k < nz)
-                zc[k][1] += c;
-        }
-        if (zone_ok && code[0] >= '0' && code[0] <= '9' && code[1] >= '0' && code[1] <= '9')
-            cc[(code[0] - '0') * 10 + (code[1] - '0')] += c;
-    }
-    sqlite3_reset(st);
+ * have matches. */
+static cJSON *facets_json(yq_db_t *db, const facet_sums_t *f) {
     cJSON *zones = cJSON_CreateArray(), *classes = cJSON_CreateArray();
     sqlite3_stmt *zs = yq_db_stmt(db, "SELECT id, code, name_zh, name_en FROM zones ORDER BY id");
     while (yq_db_step(db, zs) == 1) {
         int64_t zid = sqlite3_column_int64(zs, 0), c = 0;
-        for (int k = 0; k < nz; k++)
-            if (zc[k][0] == zid)
-                c = zc[k][1];
+        for (int k = 0; k < f->nz; k++)
+            if (f->zc[k][0] == zid)
+                c = f->zc[k][1];
         cJSON *z = cJSON_CreateObject();
         cJSON_AddStringToObject(z, "code", (const char *)sqlite3_column_text(zs, 1));
         cJSON_AddStringToObject(z, "name_zh", (const char *)sqlite3_column_text(zs, 2));
@@ -313,7 +379,7 @@ static int64_t facets_run(yq_db_t *db, const char *sql, const yq_search_t *s, co
     }
     sqlite3_reset(zs);
     for (int k = 0; k < 100; k++) {
-        if (!cc[k])
+        if (!f->cc[k])
             continue;
         char code[16];
         snprintf(code, sizeof code, "%02d0000", k);
@@ -323,18 +389,202 @@ static int64_t facets_run(yq_db_t *db, const char *sql, const yq_search_t *s, co
         cJSON_AddStringToObject(o, "code", code);
         cJSON_AddStringToObject(o, "name_zh", c ? c->name_zh : "");
         cJSON_AddStringToObject(o, "name_en", c ? c->name_en : "");
-        cJSON_AddNumberToObject(o, "count", (double)cc[k]);
+        cJSON_AddNumberToObject(o, "count", (double)f->cc[k]);
         cJSON_AddItemToArray(classes, o);
     }
-    *out = cJSON_CreateObject();
-    cJSON_AddItemToObject(*out, "zone", zones);
-    cJSON_AddItemToObject(*out, "class", classes);
-    return total;
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "zone", zones);
+    cJSON_AddItemToObject(out, "class", classes);
+    return out;
+}
+
+/* ---- the catalogue in memory ---- */
+
+typedef struct {
+    int64_t id, owner, value;
+    size_t class_off, name_off, name_len, short_off, short_len; /* in cat.pool */
+    signed char run;                                            /* index in yq_run_statuses, -1 other */
+    unsigned char retired, external, bookable;
+} cat_row_t;
+
+static struct {
+    int valid; /* the copy is of catalogue version `version` */
+    int64_t version;
+    int versioned; /* the version could be read (migration 021) */
+    cat_row_t *rows;
+    size_t n, cap;
+    yq_buf_t pool;
+} cat;
+
+static size_t pool_add(const unsigned char *s, size_t len) {
+    size_t off = cat.pool.len;
+    yq_buf_append(&cat.pool, s ? (const char *)s : "", s ? len : 0);
+    yq_buf_putc(&cat.pool, '\0');
+    return off;
+}
+
+static int run_index(const char *r) {
+    for (int k = 0; r && yq_run_statuses[k]; k++)
+        if (strcmp(yq_run_statuses[k], r) == 0)
+            return k;
+    return -1;
+}
+
+int yq_catalogue_version(yq_db_t *db, int64_t *v) {
+    /* Migration 021 may be missing from a database made before it (one at
+     * schema 030 or later never runs it); probed once per database file (the
+     * group commit's writer connection shares the main one's file). */
+    static char probed_path[4096];
+    static int probed, versioned;
+    const char *path = yq_db_path(db);
+    if (!probed || strncmp(probed_path, path ? path : "", sizeof probed_path) != 0) {
+        sqlite3_stmt *probe = NULL;
+        versioned = sqlite3_prepare_v2(yq_db_handle(db), "SELECT v FROM catalogue_version WHERE id = 1", -1, &probe,
+                                       NULL) == SQLITE_OK;
+        sqlite3_finalize(probe);
+        probed = 1;
+        snprintf(probed_path, sizeof probed_path, "%s", path ? path : "");
+    }
+    if (!versioned)
+        return -1;
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT v FROM catalogue_version WHERE id = 1");
+    int rc = yq_db_step(db, st);
+    *v = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == 1 ? 0 : -1;
+}
+
+/* Makes the copy current. Returns 0 or -1. */
+static int cat_refresh(yq_db_t *db) {
+    int64_t v = 0;
+    /* read before the rows: a change in between only costs a reload */
+    cat.versioned = yq_catalogue_version(db, &v) == 0;
+    if (cat.versioned && cat.valid && v == cat.version)
+        return 0;
+    cat.valid = 0;
+    cat.n = 0;
+    yq_buf_reset(&cat.pool);
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, owner_org_id, class_code, share_mode, run_status, retired, "
+                                      "value_fen, name_zh, short FROM instrument_search ORDER BY id");
+    int rc;
+    while ((rc = yq_db_step(db, st)) == 1) {
+        if (cat.n == cat.cap) {
+            cat.cap = cat.cap ? 2 * cat.cap : 1024;
+            cat.rows = yq_xrealloc(cat.rows, cat.cap * sizeof *cat.rows);
+        }
+        cat_row_t *r = &cat.rows[cat.n++];
+        r->id = sqlite3_column_int64(st, 0);
+        r->owner = sqlite3_column_int64(st, 1);
+        r->class_off = pool_add(sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        const char *share = (const char *)sqlite3_column_text(st, 3);
+        r->run = (signed char)run_index((const char *)sqlite3_column_text(st, 4));
+        r->retired = sqlite3_column_int(st, 5) != 0;
+        r->value = sqlite3_column_int64(st, 6);
+        r->name_len = (size_t)sqlite3_column_bytes(st, 7);
+        r->name_off = pool_add(sqlite3_column_text(st, 7), r->name_len);
+        r->short_len = (size_t)sqlite3_column_bytes(st, 8);
+        r->short_off = pool_add(sqlite3_column_text(st, 8), r->short_len);
+        r->external = share && strcmp(share, "external") == 0;
+        /* as the bookable filter has it: shared, in service, running */
+        r->bookable =
+            share && strcmp(share, "none") != 0 && !r->retired && r->run >= 0 &&
+            (strcmp(yq_run_statuses[r->run], "normal") == 0 || strcmp(yq_run_statuses[r->run], "standby") == 0 ||
+             strcmp(yq_run_statuses[r->run], "occasional_fault") == 0);
+    }
+    sqlite3_reset(st);
+    if (rc < 0)
+        return -1;
+    cat.version = v;
+    cat.valid = cat.versioned; /* no way to know it is current: never reuse it */
+    return 0;
+}
+
+/* The row of id, or NULL. */
+static const cat_row_t *cat_find(int64_t id) {
+    size_t lo = 0, hi = cat.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cat.rows[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < cat.n && cat.rows[lo].id == id ? &cat.rows[lo] : NULL;
+}
+
+/* ---- running it ---- */
+
+/* Short mode: 1-based character position of the first word in the text s
+ * (what instr() gives), or 0 when a word is missing. Unused words are "". */
+static double short_match(const char *s, size_t len, const terms_t *t) {
+    const char *first = NULL;
+    for (int i = 0; i < YQ_SEARCH_TERMS_MAX; i++) {
+        size_t wl = t->word_len[i];
+        if (!wl) {
+            if (!i)
+                first = s;
+            continue;
+        }
+        const char *at = memmem(s, len, t->word[i], wl);
+        if (!at)
+            return 0;
+        if (!i)
+            first = at;
+    }
+    return (double)(utf8_chars(s, (size_t)(first - s)) + 1);
+}
+
+/* One search in progress. */
+typedef struct {
+    const yq_search_t *s;
+    int run;          /* the run status filter: -2 none, -1 matches nothing, else an index */
+    size_t class_len; /* of the class prefix filter, 0 for none */
+    org_zones_t zones;
+    facet_sums_t f;
+    heap_t page;
+    int has_cursor;
+    sort_key_t after;
+    int64_t total, more;
+} pass_t;
+
+/* Takes row r with relevance rel through the filters, facets, cursor and
+ * page. */
+static void consider(pass_t *p, const cat_row_t *r, double rel) {
+    const yq_search_t *s = p->s;
+    if (s->org_id && r->owner != s->org_id)
+        return;
+    if (s->bookable && !r->bookable)
+        return;
+    if (p->run != -2 && r->run != p->run)
+        return;
+    if (r->retired && !s->include_retired)
+        return;
+    if (!s->see_all && r->owner != s->viewer_org && !(r->external && !r->retired))
+        return;
+    int64_t zid = org_zone(&p->zones, r->owner);
+    if (!zid) /* no such institution */
+        return;
+    const char *code = cat.pool.data + r->class_off;
+    int zone_ok = !s->zone_id || zid == s->zone_id, class_ok = class_matches(code, s->class_prefix, p->class_len);
+    if (s->facets)
+        facets_add(&p->f, zid, code, zone_ok, class_ok);
+    if (!zone_ok || !class_ok)
+        return;
+    p->total++;
+    sort_key_t k = {.id = r->id, .r = rel};
+    if (s->sort == YQ_SORT_VALUE) {
+        k.v = -r->value;
+    } else if (s->sort == YQ_SORT_NAME) {
+        k.name = cat.pool.data + r->name_off;
+        k.name_len = r->name_len;
+    }
+    if (p->has_cursor && key_cmp(s->sort, &k, &p->after) <= 0)
+        return;
+    p->more++;
+    heap_offer(&p->page, &k);
 }
 
 int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, const char **bad) {
-    static const char *const lists[] = {list_none, list_fts, list_short};
-    static const char *const facet_sqls[] = {facets_none, facets_fts, facets_short};
     memset(out, 0, sizeof *out);
     out->total = -1;
     terms_t t;
@@ -342,34 +592,59 @@ int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, 
         *bad = "q";
         return -1;
     }
-    sqlite3_stmt *st = yq_db_stmt(db, lists[t.mode]);
-    bind_common(st, s, &t, 1, 1);
-    sqlite3_bind_int(st, 20, (int)s->sort);
-    sqlite3_bind_int64(st, 21, 0);
-    sqlite3_bind_int64(st, 23, s->limit + 1);
-    if (s->cursor && *s->cursor && cursor_bind(st, s->sort, s->cursor)) {
-        sqlite3_reset(st);
+    pass_t p = {.s = s,
+                .run = s->run_status && *s->run_status ? run_index(s->run_status) : -2,
+                .class_len = s->class_prefix ? strlen(s->class_prefix) : 0};
+    char *cursor_raw = NULL;
+    p.has_cursor = s->cursor && *s->cursor;
+    if (p.has_cursor && cursor_parse(s->sort, s->cursor, &p.after, &cursor_raw)) {
         terms_free(&t);
         *bad = "cursor";
         return -1;
     }
-    out->items = cJSON_CreateArray();
-    int64_t n = 0;
-    int rc;
-    last_t last = {0};
-    while ((rc = yq_db_step(db, st)) == 1) {
-        if (n == s->limit) { /* one more row exists: the next page starts after the last shown */
-            out->next_cursor = cursor_make(s->sort, &last);
-            break;
+    p.page = (heap_t){.sort = s->sort, .cap = s->limit > 0 ? (size_t)s->limit : 1};
+    int rc = cat_refresh(db);
+    if (rc == 0) {
+        org_zones_load(db, &p.zones);
+        if (t.mode == MODE_FTS) {
+            sqlite3_stmt *st = yq_db_stmt(db, s->sort == YQ_SORT_RELEVANCE ? fts_ranked : fts_matches);
+            sqlite3_bind_text(st, 1, t.match, -1, SQLITE_STATIC);
+            while ((rc = yq_db_step(db, st)) == 1) {
+                const cat_row_t *r = cat_find(sqlite3_column_int64(st, 0));
+                if (r)
+                    consider(&p, r, sqlite3_column_double(st, 1));
+            }
+            sqlite3_reset(st);
+        } else {
+            for (size_t i = 0; i < cat.n; i++) {
+                const cat_row_t *r = &cat.rows[i];
+                double rel = 0.0;
+                if (t.mode == MODE_SHORT && !(rel = short_match(cat.pool.data + r->short_off, r->short_len, &t)))
+                    continue;
+                consider(&p, r, rel);
+            }
         }
-        cJSON_AddItemToArray(out->items, yq_instr_row_json(st));
-        last_keep(&last, s->sort, st);
-        n++;
+        free(p.zones.a);
     }
-    yq_buf_free(&last.name);
-    sqlite3_reset(st);
-    if (s->facets)
-        out->total = facets_run(db, facet_sqls[t.mode], s, &t, &out->facets);
+    heap_sort(&p.page);
+    out->items = cJSON_CreateArray();
+    if (rc == 0) {
+        sqlite3_stmt *row = yq_db_stmt(db, page_row);
+        for (size_t i = 0; i < p.page.n; i++) {
+            sqlite3_bind_int64(row, 1, p.page.k[i].id);
+            if (yq_db_step(db, row) == 1)
+                cJSON_AddItemToArray(out->items, yq_instr_row_json(row));
+            sqlite3_reset(row);
+        }
+        if (p.more > (int64_t)p.page.n && p.page.n) /* rows remain after the last shown */
+            out->next_cursor = cursor_make(s->sort, &p.page.k[p.page.n - 1]);
+        if (s->facets) {
+            out->facets = facets_json(db, &p.f);
+            out->total = p.total;
+        }
+    }
+    heap_free(&p.page);
+    free(cursor_raw);
     terms_free(&t);
     return rc < 0 ? -1 : 0;
 }

@@ -97,6 +97,12 @@ typedef struct {
     int64_t total;     /* matches, when facets were asked for; else -1 */
 } yq_search_result_t;
 
+/* The catalogue version (migration 021): renewed by every change to an
+ * instrument or to an institution's zone, by any connection. Sets *v and
+ * returns 0; returns -1 when the database has no such table (then nothing
+ * may be cached) or on error. For in-memory copies of catalogue rows. */
+int yq_catalogue_version(yq_db_t *db, int64_t *v);
+
 /* Runs a search. Returns 0, or -1 with *bad naming the query parameter at
  * fault ("cursor", "q") when the input cannot be used. The caller owns the
  * result's members (cJSON_Delete, free). */

@@ -36,6 +36,11 @@ YQ_ROUTE_TABLE(blocks);
 YQ_ROUTE_TABLE(qualifications);
 YQ_ROUTE_TABLE(notifications);
 YQ_ROUTE_TABLE(calendar_feed);
+/* usage and vouchers (issue 6) */
+YQ_ROUTE_TABLE(usage);
+YQ_ROUTE_TABLE(vouchers);
+/* settlement (issue 7) */
+YQ_ROUTE_TABLE(settlements);
 
 void yq_api_register(void);
 

@@ -26,6 +26,7 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "demo/demo.h"
+#include "demo/usage_history.h"
 #include "domain/fees.h"
 
 #define WEEKS_PAST 52
@@ -45,13 +46,14 @@ typedef struct {
     const char *status;
 } demo_booking_t;
 
-/* Usage records of a completed booking: the usage module (issue 6) writes
- * them here, drawing its random choices from rng. */
+/* Usage records of a completed booking: remembered here (drawing their
+ * random choices from rng) and written in time order by
+ * yq_demo_usage_write() at the end (demo/usage_history.h). A completed
+ * booking that overlaps an earlier completed one (the storage trigger only
+ * guards live bookings) is refused with YQ_DB_CONSTRAINT and skipped. */
 static int on_completed(yq_db_t *db, yq_rng_t *rng, const demo_booking_t *b) {
     (void)db;
-    (void)rng;
-    (void)b;
-    return 0;
+    return yq_demo_usage_add(rng, b->id, b->instrument_id, b->user_id, b->group_id, b->payer_org_id, b->start, b->end);
 }
 
 static int load_bookers(yq_db_t *db, bookers_t *out) {
@@ -203,11 +205,11 @@ static int instrument_history(yq_db_t *db, yq_rng_t *rng, const bookers_t *bs, i
             b.fee = yq_fee_estimate(&ins.in, tier, b.end - b.start);
             yq_db_exec(db, "SAVEPOINT demo_booking");
             rc = insert_booking(db, &b, now);
+            if (rc == 0 && strcmp(b.status, "completed") == 0)
+                rc = on_completed(db, rng, &b);
             if (rc == YQ_DB_CONSTRAINT) { /* overlaps an earlier draw: skip it */
                 yq_db_exec(db, "ROLLBACK TO demo_booking");
                 rc = 0;
-            } else if (rc == 0 && strcmp(b.status, "completed") == 0) {
-                rc = on_completed(db, rng, &b);
             }
             yq_db_exec(db, "RELEASE demo_booking");
         }
@@ -238,6 +240,8 @@ int yq_demo_history(yq_db_t *db, yq_rng_t *rng) {
     int rc = ids ? 0 : YQ_DB_ERROR;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = instrument_history(db, rng, &bs, ids[i], now, this_monday);
+    if (rc == 0)
+        rc = yq_demo_usage_write(db);
     free(ids);
     free(bs.all);
     return rc;

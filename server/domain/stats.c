@@ -5,6 +5,7 @@
  * year are put over the common denominator 365 x 366 so that one rounding
  * happens at the very end.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,18 +14,14 @@
 #include "domain/errors.h"
 #include "domain/stats.h"
 
-typedef struct {
-    int64_t key, count;
-} tally_t;
-
 static int by_key(const void *a, const void *b) {
-    const tally_t *x = a, *y = b;
+    const yq_stats_tally_t *x = a, *y = b;
     return (x->key > y->key) - (x->key < y->key);
 }
 
-/* Sorts the tallies, sums the counts of equal keys and returns how many keys
- * end with a positive count. */
-static int64_t positive_keys(tally_t *t, size_t n) {
+int64_t yq_stats_count_positive(yq_stats_tally_t *t, size_t n) {
+    if (!n)
+        return 0;
     qsort(t, n, sizeof *t, by_key);
     int64_t keys = 0;
     for (size_t i = 0; i < n;) {
@@ -45,13 +42,13 @@ int yq_stats_instrument(int64_t owner_org_id, int64_t owner_zone_id, const yq_st
     if (!out || (!rows && n))
         return YQ_DOM_EINVAL;
     yq_stats_t s = {0};
-    tally_t *users = yq_xmalloc((n ? n : 1) * sizeof *users), *orgs = yq_xmalloc((n ? n : 1) * sizeof *orgs);
+    yq_stats_tally_t *users = yq_xmalloc((n ? n : 1) * sizeof *users), *orgs = yq_xmalloc((n ? n : 1) * sizeof *orgs);
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         const yq_stats_row_t *r = &rows[i];
         int64_t one = r->reversal ? -1 : 1;
-        users[i] = (tally_t){r->user_id, one};
-        orgs[i] = (tally_t){r->payer_org_id, one};
+        users[i] = (yq_stats_tally_t){r->user_id, one};
+        orgs[i] = (yq_stats_tally_t){r->payer_org_id, one};
         s.uses += one;
         bad |= add(&s.used_minutes, r->minutes) | add(&s.samples, r->samples) | add(&s.fee_fen, r->fee_fen);
         if (r->payer_org_id != owner_org_id)
@@ -59,8 +56,8 @@ int yq_stats_instrument(int64_t owner_org_id, int64_t owner_zone_id, const yq_st
         if (r->payer_zone_id != owner_zone_id)
             bad |= add(&s.cross_zone_minutes, r->minutes);
     }
-    s.users = positive_keys(users, n);
-    s.orgs = positive_keys(orgs, n);
+    s.users = yq_stats_count_positive(users, n);
+    s.orgs = yq_stats_count_positive(orgs, n);
     free(users);
     free(orgs);
     if (bad)
@@ -158,4 +155,115 @@ int yq_stats_is_idle(int64_t used_minutes_90d, int64_t rated_minutes_90d) {
         return 0;
     /* used / rated < 1/10, compared without division or overflow. */
     return used_minutes_90d < rated_minutes_90d / 10 + (rated_minutes_90d % 10 != 0);
+}
+
+/* ---- Calendar keys ---- */
+
+/* Floor division (instants before 1970 stay on the right day). */
+static int64_t floor_div(int64_t a, int64_t b) {
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+int64_t yq_stats_day_of(int64_t t) {
+    return floor_div(t + YQ_LOCAL_OFFSET, 86400);
+}
+
+int64_t yq_stats_day_start(int64_t day) {
+    return day * 86400 - YQ_LOCAL_OFFSET;
+}
+
+int yq_stats_month_of_day(int64_t day) {
+    int y, m, d;
+    yq_civil_from_days(day, &y, &m, &d);
+    return y * 100 + m;
+}
+
+int yq_stats_month_of(int64_t t) {
+    return yq_stats_month_of_day(yq_stats_day_of(t));
+}
+
+int64_t yq_stats_month_first_day(int month) {
+    return yq_days_from_civil(month / 100, month % 100, 1);
+}
+
+int64_t yq_stats_month_start(int month) {
+    return yq_stats_day_start(yq_stats_month_first_day(month));
+}
+
+int yq_stats_month_next(int month) {
+    return month % 100 == 12 ? (month / 100 + 1) * 100 + 1 : month + 1;
+}
+
+/* ---- Range plans ---- */
+
+static void push(yq_stats_seg_t *segs, int *n, int kind, int64_t lo, int64_t hi) {
+    if (lo < hi)
+        segs[(*n)++] = (yq_stats_seg_t){kind, lo, hi};
+}
+
+int yq_stats_plan(int64_t from, int64_t to, yq_stats_seg_t segs[YQ_STATS_MAX_SEGS]) {
+    if (to < from)
+        return YQ_DOM_EINVAL;
+    int n = 0;
+    int64_t d0 = yq_stats_day_of(from), d1 = yq_stats_day_of(to);
+    if (yq_stats_day_start(d0) < from)
+        d0++; /* the first whole day */
+    if (d0 >= d1) {
+        push(segs, &n, YQ_STATS_SEG_RAW, from, to);
+        return n;
+    }
+    push(segs, &n, YQ_STATS_SEG_RAW, from, yq_stats_day_start(d0));
+    int m0 = yq_stats_month_of_day(d0), m1 = yq_stats_month_of_day(d1);
+    if (yq_stats_month_first_day(m0) < d0)
+        m0 = yq_stats_month_next(m0); /* the first whole month */
+    if (m0 < m1) {
+        push(segs, &n, YQ_STATS_SEG_DAY, d0, yq_stats_month_first_day(m0));
+        push(segs, &n, YQ_STATS_SEG_MONTH, m0, m1);
+        push(segs, &n, YQ_STATS_SEG_DAY, yq_stats_month_first_day(m1), d1);
+    } else {
+        push(segs, &n, YQ_STATS_SEG_DAY, d0, d1);
+    }
+    push(segs, &n, YQ_STATS_SEG_RAW, yq_stats_day_start(d1), to);
+    return n;
+}
+
+void yq_stats_in_service(int64_t from, int64_t to, int64_t since, int64_t until, int64_t *lo, int64_t *hi) {
+    *lo = since > from ? since : from;
+    *hi = until > 0 && until < to ? until : to;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* ---- Bookings ---- */
+
+int64_t yq_stats_bookings_total(const yq_stats_bookings_t *b) {
+    return b->pending + b->confirmed + b->in_use + b->completed + b->rejected + b->cancelled + b->no_show;
+}
+
+double yq_stats_no_show_rate(const yq_stats_bookings_t *b) {
+    int64_t due = b->completed + b->in_use + b->no_show;
+    return due > 0 ? (double)b->no_show / (double)due : 0.0;
+}
+
+double yq_stats_cancellation_rate(const yq_stats_bookings_t *b) {
+    int64_t total = yq_stats_bookings_total(b);
+    return total > 0 ? (double)b->cancelled / (double)total : 0.0;
+}
+
+int yq_stats_bookings_add(yq_stats_bookings_t *b, const char *status, int64_t n) {
+    static const struct {
+        const char *name;
+        size_t offset;
+    } map[] = {
+        {"pending", offsetof(yq_stats_bookings_t, pending)},     {"confirmed", offsetof(yq_stats_bookings_t, confirmed)},
+        {"in_use", offsetof(yq_stats_bookings_t, in_use)},       {"completed", offsetof(yq_stats_bookings_t, completed)},
+        {"rejected", offsetof(yq_stats_bookings_t, rejected)},   {"cancelled", offsetof(yq_stats_bookings_t, cancelled)},
+        {"no_show", offsetof(yq_stats_bookings_t, no_show)},
+    };
+    for (size_t i = 0; status && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(status, map[i].name) == 0) {
+            *(int64_t *)((char *)b + map[i].offset) += n;
+            return 0;
+        }
+    return YQ_DOM_EINVAL;
 }

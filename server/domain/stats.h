@@ -89,4 +89,77 @@ double yq_stats_share_rate(int64_t external_minutes, int64_t used_minutes);
  * (rated > 0 and used * 10 < rated), else 0. */
 int yq_stats_is_idle(int64_t used_minutes_90d, int64_t rated_minutes_90d);
 
+/* ---- Reference figures ----
+ * The national averages per large instrument and year (DOMAIN.md
+ * "Statistics"), for reference lines on charts. */
+#define YQ_NATIONAL_2019_EFFECTIVE_HOURS 1440
+#define YQ_NATIONAL_2019_EXTERNAL_HOURS 240
+#define YQ_NATIONAL_2025_EFFECTIVE_HOURS 1599
+#define YQ_NATIONAL_2025_EXTERNAL_HOURS 273
+
+/* Distinct keys whose counts sum to a positive number: sorts t[0 .. n) by
+ * key in place and returns how many keys end with a positive sum (0 for
+ * n == 0; t may then be NULL). Used for distinct users and institutions,
+ * where a reversal counts -1 against its original's +1. */
+typedef struct {
+    int64_t key, count;
+} yq_stats_tally_t;
+int64_t yq_stats_count_positive(yq_stats_tally_t *t, size_t n);
+
+/* ---- Calendar keys ----
+ * Statistics count a usage record (or booking) on the local calendar day
+ * and month of its start. A day is a local day number (days since
+ * 1970-01-01 in Asia/Shanghai); a month key is YYYYMM (202611), ordered as
+ * integers. */
+int64_t yq_stats_day_of(int64_t t);
+int64_t yq_stats_day_start(int64_t day); /* UTC instant of that local midnight */
+int yq_stats_month_of(int64_t t);
+int yq_stats_month_of_day(int64_t day);
+int64_t yq_stats_month_first_day(int month); /* day number of the 1st */
+int64_t yq_stats_month_start(int month);     /* UTC instant of the local month's start */
+int yq_stats_month_next(int month);          /* 202612 -> 202701 */
+
+/* ---- Range plans ----
+ * A range [from, to) of instants is read from the rollups as at most five
+ * pieces, in time order: the records of a partial first day (RAW, instants
+ * [lo, hi)), the whole days before the first whole month (DAY, day numbers
+ * [lo, hi)), the whole months (MONTH, month keys [lo, hi)), the whole days
+ * after them (DAY) and a partial last day (RAW). Each piece is empty-free:
+ * lo < hi. So a year's figures cost twelve month rows per instrument, and
+ * never a scan of the log. */
+enum { YQ_STATS_SEG_RAW = 0, YQ_STATS_SEG_DAY = 1, YQ_STATS_SEG_MONTH = 2 };
+typedef struct {
+    int kind;
+    int64_t lo, hi;
+} yq_stats_seg_t;
+#define YQ_STATS_MAX_SEGS 5
+
+/* Splits [from, to) into segs; returns how many (0 for an empty range), or
+ * YQ_DOM_EINVAL when to < from. */
+int yq_stats_plan(int64_t from, int64_t to, yq_stats_seg_t segs[YQ_STATS_MAX_SEGS]);
+
+/* The part of [from, to) in which an instrument was in service: from
+ * `since` (its purchase date's local midnight; 0 when unknown: always)
+ * until `until` (its retirement; 0 when in service). Writes [*lo, *hi),
+ * empty (lo == hi) when they do not meet. Rated hours count only there. */
+void yq_stats_in_service(int64_t from, int64_t to, int64_t since, int64_t until, int64_t *lo, int64_t *hi);
+
+/* ---- Bookings ----
+ * Bookings by status, counted on the local day of their start.
+ *   no-show rate = no_show / (completed + in_use + no_show): the share of
+ *     bookings that came due and were kept (not cancelled or rejected) in
+ *     which nobody came; bookings still pending or confirmed are not yet
+ *     decided and count in neither part. 0 when none came due.
+ *   cancellation rate = cancelled / all bookings (every status). 0 when
+ *     there are none. */
+typedef struct {
+    int64_t pending, confirmed, in_use, completed, rejected, cancelled, no_show;
+} yq_stats_bookings_t;
+int64_t yq_stats_bookings_total(const yq_stats_bookings_t *b);
+double yq_stats_no_show_rate(const yq_stats_bookings_t *b);
+double yq_stats_cancellation_rate(const yq_stats_bookings_t *b);
+/* Adds n to the count of the named status; returns 0, or YQ_DOM_EINVAL for
+ * an unknown status name. */
+int yq_stats_bookings_add(yq_stats_bookings_t *b, const char *status, int64_t n);
+
 #endif

@@ -441,3 +441,21 @@ test('the open-data JSON export lists exactly the public instruments', async () 
   const pub = await search(anon, { limit: '1' });
   assert.equal(r.body.count, pub.total);
 });
+
+test('search sees catalogue changes made by another process, and not those rolled back', async () => {
+  // The server keeps the search rows in memory (instrument_search.c); a write
+  // through another connection must still show in the next search.
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { name_zh: '旁路写入校验仪', name_en: 'Side channel check unit' }));
+  const id = r0.body.id;
+  assert.deepEqual(ids(await search(anon, { q: '旁路写入', limit: '50' })), [id]);
+  sqlite(`UPDATE instruments SET name_zh = '外部进程改名仪', model = 'QZX-77' WHERE id = ${id}`);
+  assert.deepEqual(ids(await search(anon, { q: '外部进程', limit: '50' })), [id], 'a rename by another process shows');
+  assert.deepEqual(ids(await search(anon, { q: 'qz', limit: '50' })), [id], 'in the short-word search too');
+  assert.deepEqual(ids(await search(anon, { q: '旁路写入', limit: '50' })), [], 'the old name is gone');
+  sqlite(`BEGIN; UPDATE instruments SET name_zh = '回滚的名字' WHERE id = ${id}; ROLLBACK;`);
+  assert.deepEqual(ids(await search(anon, { q: '回滚的名', limit: '50' })), []);
+  assert.deepEqual(ids(await search(anon, { q: '外部进程', limit: '50' })), [id]);
+  sqlite(`UPDATE instruments SET share_mode = 'internal' WHERE id = ${id}`);
+  assert.deepEqual(ids(await search(anon, { q: '外部进程', limit: '50' })), [], 'internal now: not public');
+  assert.deepEqual(ids(await search(opA, { q: '外部进程', limit: '50' })), [id], 'still for its own institution');
+});

@@ -11,15 +11,13 @@
 
 #include "core/config.h"
 
-static int parse(yq_config_t *c, const char *text, char *err, size_t size)
-{
+static int parse(yq_config_t *c, const char *text, char *err, size_t size) {
     yq_config_defaults(c);
     err[0] = '\0';
     return yq_config_parse(c, text, strlen(text), err, size);
 }
 
-static void test_defaults(void **state)
-{
+static void test_defaults(void **state) {
     (void)state;
     yq_config_t c;
     yq_config_defaults(&c);
@@ -42,8 +40,7 @@ static void test_defaults(void **state)
         assert_int_equal(c.origin[k], YQ_CONF_DEFAULT);
 }
 
-static void test_every_key(void **state)
-{
+static void test_every_key(void **state) {
     (void)state;
     static const char text[] = "# a comment\n"
                                "\n"
@@ -84,8 +81,7 @@ static void test_every_key(void **state)
         assert_int_equal(c.origin[k], YQ_CONF_FILE);
 }
 
-static void test_values(void **state)
-{
+static void test_values(void **state) {
     (void)state;
     yq_config_t c;
     char err[256];
@@ -131,8 +127,7 @@ static void test_values(void **state)
 }
 
 /* Each bad line must be refused with its line number and a word of the reason. */
-static void test_errors(void **state)
-{
+static void test_errors(void **state) {
     (void)state;
     static const struct {
         const char *text, *expect;
@@ -177,8 +172,7 @@ static void test_errors(void **state)
     assert_string_equal(err, "line 2: NUL byte");
 }
 
-static void test_flags_override(void **state)
-{
+static void test_flags_override(void **state) {
     (void)state;
     yq_config_t c;
     char err[256];
@@ -203,8 +197,7 @@ static void test_flags_override(void **state)
 }
 
 /* The shipped, documented example must parse and mean what it says. */
-static void test_shipped_file(void **state)
-{
+static void test_shipped_file(void **state) {
     (void)state;
     yq_config_t c;
     yq_config_defaults(&c);
@@ -238,8 +231,7 @@ static void test_shipped_file(void **state)
     assert_string_equal(err, "deploy/no-such.conf: No such file or directory");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_every_key),      cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),   cmocka_unit_test(test_flags_override), cmocka_unit_test(test_shipped_file),

@@ -58,12 +58,21 @@ static const fee_case_t cases[] = {
     {"greater without booking", YQ_UNIT_HOUR, YQ_BASIS_GREATER, YQ_TIER_ZONE, 15, 0, 30 * M, 0, 0, 0, 30, 4500},
     {"booked: booked time rounds up", YQ_UNIT_HOUR, YQ_BASIS_BOOKED, YQ_TIER_CROSS_ZONE, 15, 0, 0, 1, H + 1, 0, 75,
      15000},
+    /* step boundaries under the booked and greater bases, and ties */
+    {"booked exactly on the step", YQ_UNIT_HOUR, YQ_BASIS_BOOKED, YQ_TIER_ZONE, 30, 0, 1, 1, 90 * M, 0, 90, 13500},
+    {"booked one second over", YQ_UNIT_HOUR, YQ_BASIS_BOOKED, YQ_TIER_ZONE, 30, 0, 1, 1, 90 * M + 1, 0, 120, 18000},
+    {"greater: a tie", YQ_UNIT_HOUR, YQ_BASIS_GREATER, YQ_TIER_INTERNAL, 15, 0, 2 * H, 1, 2 * H, 0, 120, 12000},
+    {"greater: used one second over", YQ_UNIT_HOUR, YQ_BASIS_GREATER, YQ_TIER_INTERNAL, 15, 0, 2 * H + 1, 1, 2 * H, 0,
+     135, 13500},
+    {"booked zero length, minimum", YQ_UNIT_HOUR, YQ_BASIS_BOOKED, YQ_TIER_CROSS_ZONE, 15, 700, 0, 1, 0, 0, 0, 700},
     /* per sample: duration and basis do not matter; minimum per record */
     {"samples internal", YQ_UNIT_SAMPLE, YQ_BASIS_USED, YQ_TIER_INTERNAL, 15, 0, 5 * H, 0, 0, 5, 0, 30000},
     {"samples zone", YQ_UNIT_SAMPLE, YQ_BASIS_BOOKED, YQ_TIER_ZONE, 15, 0, 1, 1, 9 * H, 5, 0, 45000},
     {"samples cross-zone", YQ_UNIT_SAMPLE, YQ_BASIS_GREATER, YQ_TIER_CROSS_ZONE, 15, 0, 0, 0, 0, 5, 0, 60000},
     {"samples below the minimum", YQ_UNIT_SAMPLE, YQ_BASIS_USED, YQ_TIER_INTERNAL, 15, 10000, 0, 0, 0, 1, 0, 10000},
     {"zero samples, minimum", YQ_UNIT_SAMPLE, YQ_BASIS_USED, YQ_TIER_INTERNAL, 15, 10000, H, 0, 0, 0, 0, 10000},
+    {"samples above the minimum", YQ_UNIT_SAMPLE, YQ_BASIS_USED, YQ_TIER_ZONE, 15, 10000, H, 0, 0, 2, 0, 18000},
+    {"many samples", YQ_UNIT_SAMPLE, YQ_BASIS_USED, YQ_TIER_CROSS_ZONE, 15, 0, 0, 0, 0, 1000000, 0, 12000000000},
     /* very long: a year and a century of continuous use */
     {"a year", YQ_UNIT_HOUR, YQ_BASIS_USED, YQ_TIER_CROSS_ZONE, 15, 0, 365LL * 86400, 0, 0, 0, 525600, 105120000},
     {"a century plus a second", YQ_UNIT_HOUR, YQ_BASIS_USED, YQ_TIER_INTERNAL, 15, 0, 36525LL * 86400 + 1, 0, 0, 0,

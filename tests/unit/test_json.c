@@ -10,14 +10,12 @@
 
 #include "json/json.h"
 
-static cJSON *parse(const char *s)
-{
+static cJSON *parse(const char *s) {
     char msg[128];
     return yq_json_parse(s, strlen(s), msg, sizeof msg);
 }
 
-static void test_accepts_valid(void **state)
-{
+static void test_accepts_valid(void **state) {
     (void)state;
     static const char *const ok[] = {
         "{}", "{\"a\":1}", " {\"a\":[1,2,{\"b\":null}]} \n", "{\"名\":\"仪器\"}", "{\"a\":\"\\u00e9\\\\u0000\"}", "[]",
@@ -29,20 +27,19 @@ static void test_accepts_valid(void **state)
     }
 }
 
-static void test_refuses_invalid(void **state)
-{
+static void test_refuses_invalid(void **state) {
     (void)state;
     static const char *const bad[] = {
-        "{\"a\":1} x",             /* bytes after the value */
-        "{\"a\":1}{}",             /* a second value */
-        "{\"a\":1,\"a\":2}",       /* duplicate keys */
+        "{\"a\":1} x",               /* bytes after the value */
+        "{\"a\":1}{}",               /* a second value */
+        "{\"a\":1,\"a\":2}",         /* duplicate keys */
         "{\"o\":{\"k\":1,\"k\":1}}", /* duplicate keys, nested */
-        "{\"a\":\"x\\u0000y\"}",   /* escaped NUL */
-        "{\"a\":\"\xff\"}",        /* invalid UTF-8 */
-        "{\"a\":\"\xc0\xaf\"}",    /* overlong encoding */
-        "{\"a\":\"\xed\xa0\x80\"}", /* UTF-16 surrogate in UTF-8 */
-        "{\"a\":",                 /* truncated */
-        "",                        /* empty */
+        "{\"a\":\"x\\u0000y\"}",     /* escaped NUL */
+        "{\"a\":\"\xff\"}",          /* invalid UTF-8 */
+        "{\"a\":\"\xc0\xaf\"}",      /* overlong encoding */
+        "{\"a\":\"\xed\xa0\x80\"}",  /* UTF-16 surrogate in UTF-8 */
+        "{\"a\":",                   /* truncated */
+        "",                          /* empty */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *j = parse(bad[i]);
@@ -52,8 +49,7 @@ static void test_refuses_invalid(void **state)
     }
 }
 
-static void test_depth_limit(void **state)
-{
+static void test_depth_limit(void **state) {
     (void)state;
     char deep[200], ok[200];
     size_t n = 0;
@@ -74,8 +70,7 @@ static void test_depth_limit(void **state)
     cJSON_Delete(j);
 }
 
-static void test_integers(void **state)
-{
+static void test_integers(void **state) {
     (void)state;
     cJSON *j = parse("{\"a\":5,\"b\":1.5,\"c\":1e300,\"d\":\"5\",\"e\":-3,\"f\":9007199254740993,\"A\":7}");
     assert_non_null(j);
@@ -96,8 +91,7 @@ static void test_integers(void **state)
     cJSON_Delete(j);
 }
 
-static void test_utf8(void **state)
-{
+static void test_utf8(void **state) {
     (void)state;
     assert_true(yq_utf8_valid("仪器 Yiqi", strlen("仪器 Yiqi")));
     assert_true(yq_utf8_valid("\xf0\x9f\x94\xac", 4));
@@ -105,11 +99,11 @@ static void test_utf8(void **state)
     assert_false(yq_utf8_valid("\xe4\xbb", 2));         /* truncated */
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts_valid), cmocka_unit_test(test_refuses_invalid), cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_integers),      cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_accepts_valid), cmocka_unit_test(test_refuses_invalid),
+        cmocka_unit_test(test_depth_limit),   cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,20 +9,16 @@
 
 #include "http/router.h"
 
-static void h_list(yq_req_t *req)
-{
+static void h_list(yq_req_t *req) {
     (void)req;
 }
-static void h_one(yq_req_t *req)
-{
+static void h_one(yq_req_t *req) {
     (void)req;
 }
-static void h_action(yq_req_t *req)
-{
+static void h_action(yq_req_t *req) {
     (void)req;
 }
-static void h_create(yq_req_t *req)
-{
+static void h_create(yq_req_t *req) {
     (void)req;
 }
 
@@ -33,16 +29,14 @@ static const yq_route_t routes[] = {
     {YQ_M_POST, "/api/v1/settlements/{period}/lines/{line}/confirm", h_action, 0, NULL},
 };
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     yq_router_clear();
     yq_router_add(routes, sizeof routes / sizeof routes[0]);
     return 0;
 }
 
-static yq_route_match_t match(yq_method_t m, const char *path, const yq_route_t **r, yq_req_t *req, char *allow)
-{
+static yq_route_match_t match(yq_method_t m, const char *path, const yq_route_t **r, yq_req_t *req, char *allow) {
     memset(req, 0, sizeof *req);
     req->method = m;
     req->path = path;
@@ -50,8 +44,7 @@ static yq_route_match_t match(yq_method_t m, const char *path, const yq_route_t 
     return yq_router_match(req, r, allow, 128);
 }
 
-static void test_match(void **state)
-{
+static void test_match(void **state) {
     (void)state;
     yq_req_t req;
     const yq_route_t *r = NULL;
@@ -67,8 +60,7 @@ static void test_match(void **state)
     assert_int_equal(req.nparams, 1);
     assert_string_equal(req.params[0], "42");
     yq_arena_destroy(req.arena);
-    assert_int_equal(match(YQ_M_POST, "/api/v1/settlements/2026-11/lines/7/confirm", &r, &req, allow),
-                     YQ_ROUTE_FOUND);
+    assert_int_equal(match(YQ_M_POST, "/api/v1/settlements/2026-11/lines/7/confirm", &r, &req, allow), YQ_ROUTE_FOUND);
     assert_int_equal(req.nparams, 2);
     assert_string_equal(req.params[0], "2026-11");
     assert_string_equal(req.params[1], "7");
@@ -78,8 +70,7 @@ static void test_match(void **state)
     yq_arena_destroy(req.arena);
 }
 
-static void test_no_match(void **state)
-{
+static void test_no_match(void **state) {
     (void)state;
     yq_req_t req;
     const yq_route_t *r = NULL;
@@ -92,8 +83,7 @@ static void test_no_match(void **state)
     }
 }
 
-static void test_bad_method_allow(void **state)
-{
+static void test_bad_method_allow(void **state) {
     (void)state;
     yq_req_t req;
     const yq_route_t *r = NULL;
@@ -103,8 +93,7 @@ static void test_bad_method_allow(void **state)
     yq_arena_destroy(req.arena);
 }
 
-static void test_param_decoding(void **state)
-{
+static void test_param_decoding(void **state) {
     (void)state;
     yq_req_t req;
     const yq_route_t *r = NULL;
@@ -121,8 +110,7 @@ static void test_param_decoding(void **state)
     yq_arena_destroy(req.arena);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_match, setup),
         cmocka_unit_test_setup(test_no_match, setup),

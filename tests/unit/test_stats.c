@@ -1,7 +1,9 @@
 /* Statistics formulas (domain/stats.c) on small hand-computed cases: used,
  * external and cross-zone minutes with corrections and voids, uses,
  * distinct users and institutions, rated minutes prorated in common and
- * leap years and reduced by maintenance, utilisation, share rate, idleness. */
+ * leap years and reduced by maintenance, utilisation, share rate, idleness;
+ * calendar keys, the range plans the rollups are read by, the in-service
+ * window, distinct positive tallies, and no-show and cancellation rates. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,12 +142,152 @@ static void test_rates_and_idle(void **state) {
     assert_false(yq_stats_is_idle(0, 0)); /* blocked all along: maintenance, not idle */
 }
 
+
+static void test_calendar_keys(void **state) {
+    (void)state;
+    /* Local midnight of 1 January 2026 is 2025-12-31T16:00:00Z. */
+    assert_int_equal(yq_stats_month_of(T("2025-12-31T16:00:00Z")), 202601);
+    assert_int_equal(yq_stats_month_of(T("2025-12-31T15:59:59Z")), 202512);
+    assert_int_equal(yq_stats_day_of(T("2026-01-01T00:00:00+08:00")), 20454); /* 56 years + 14 leap days */
+    assert_int_equal(yq_stats_day_of(T("2026-01-01T23:59:59+08:00")), 20454);
+    assert_int_equal(yq_stats_day_start(20454), T("2026-01-01T00:00:00+08:00"));
+    assert_int_equal(yq_stats_month_next(202612), 202701);
+    assert_int_equal(yq_stats_month_next(202601), 202602);
+    assert_int_equal(yq_stats_month_start(202603), T("2026-03-01T00:00:00+08:00"));
+    assert_int_equal(yq_stats_month_first_day(202601), 20454);
+    assert_int_equal(yq_stats_month_of_day(20454 + 31), 202602);
+}
+
+typedef struct {
+    const char *name, *from, *to;
+    int n;
+    yq_stats_seg_t want[YQ_STATS_MAX_SEGS]; /* RAW bounds as instants; DAY as day numbers; MONTH as keys */
+} plan_case_t;
+
+#define D(s) ((int64_t)yq_stats_day_of(T(s)))
+static void test_plan(void **state) {
+    (void)state;
+    const plan_case_t c[] = {
+        {"a calendar year: twelve month rows",
+         "2026-01-01T00:00:00+08:00",
+         "2027-01-01T00:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_MONTH, 202601, 202701}}},
+        {"every kind of piece",
+         "2026-01-15T10:30:00+08:00",
+         "2026-03-10T12:00:00+08:00",
+         5,
+         {{YQ_STATS_SEG_RAW, T("2026-01-15T10:30:00+08:00"), T("2026-01-16T00:00:00+08:00")},
+          {YQ_STATS_SEG_DAY, D("2026-01-16T00:00:00+08:00"), D("2026-02-01T00:00:00+08:00")},
+          {YQ_STATS_SEG_MONTH, 202602, 202603},
+          {YQ_STATS_SEG_DAY, D("2026-03-01T00:00:00+08:00"), D("2026-03-10T00:00:00+08:00")},
+          {YQ_STATS_SEG_RAW, T("2026-03-10T00:00:00+08:00"), T("2026-03-10T12:00:00+08:00")}}},
+        {"inside one day: the records themselves",
+         "2026-05-04T09:00:00+08:00",
+         "2026-05-04T18:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_RAW, T("2026-05-04T09:00:00+08:00"), T("2026-05-04T18:00:00+08:00")}}},
+        {"across one midnight, no whole day",
+         "2026-05-04T20:00:00+08:00",
+         "2026-05-05T08:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_RAW, T("2026-05-04T20:00:00+08:00"), T("2026-05-05T08:00:00+08:00")}}},
+        {"one whole day",
+         "2026-05-04T00:00:00+08:00",
+         "2026-05-05T00:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_DAY, D("2026-05-04T00:00:00+08:00"), D("2026-05-05T00:00:00+08:00")}}},
+        {"whole days across a month's start but no whole month",
+         "2026-01-05T00:00:00+08:00",
+         "2026-02-03T00:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_DAY, D("2026-01-05T00:00:00+08:00"), D("2026-02-03T00:00:00+08:00")}}},
+        {"across New Year",
+         "2026-12-01T00:00:00+08:00",
+         "2027-02-01T00:00:00+08:00",
+         1,
+         {{YQ_STATS_SEG_MONTH, 202612, 202702}}},
+        {"a UTC midnight is 08:00 local: a partial first day",
+         "2026-01-01T00:00:00Z",
+         "2026-03-01T00:00:00+08:00",
+         3,
+         {{YQ_STATS_SEG_RAW, T("2026-01-01T00:00:00Z"), T("2026-01-02T00:00:00+08:00")},
+          {YQ_STATS_SEG_DAY, D("2026-01-02T00:00:00+08:00"), D("2026-02-01T00:00:00+08:00")},
+          {YQ_STATS_SEG_MONTH, 202602, 202603}}},
+        {"whole months then a partial day",
+         "2026-01-01T00:00:00+08:00",
+         "2026-03-01T10:00:00+08:00",
+         2,
+         {{YQ_STATS_SEG_MONTH, 202601, 202603},
+          {YQ_STATS_SEG_RAW, T("2026-03-01T00:00:00+08:00"), T("2026-03-01T10:00:00+08:00")}}},
+        {"empty", "2026-01-01T00:00:00+08:00", "2026-01-01T00:00:00+08:00", 0, {{0, 0, 0}}},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        yq_stats_seg_t got[YQ_STATS_MAX_SEGS];
+        int n = yq_stats_plan(T(c[i].from), T(c[i].to), got);
+        if (n != c[i].n)
+            fail_msg("case '%s': %d pieces, want %d", c[i].name, n, c[i].n);
+        for (int k = 0; k < n; k++)
+            if (got[k].kind != c[i].want[k].kind || got[k].lo != c[i].want[k].lo || got[k].hi != c[i].want[k].hi)
+                fail_msg("case '%s' piece %d: {%d, %lld, %lld}, want {%d, %lld, %lld}", c[i].name, k, got[k].kind,
+                         (long long)got[k].lo, (long long)got[k].hi, c[i].want[k].kind, (long long)c[i].want[k].lo,
+                         (long long)c[i].want[k].hi);
+    }
+    yq_stats_seg_t s[YQ_STATS_MAX_SEGS];
+    assert_int_equal(yq_stats_plan(100, 99, s), YQ_DOM_EINVAL);
+}
+
+static void test_tally_and_service(void **state) {
+    (void)state;
+    yq_stats_tally_t t[] = {{7, 1}, {3, 2}, {7, -1}, {5, 1}, {3, -1}, {9, 0}};
+    assert_int_equal(yq_stats_count_positive(t, 6), 2); /* 3 (2 - 1) and 5; 7 cancels; 9 never used */
+    assert_int_equal(yq_stats_count_positive(NULL, 0), 0);
+    int64_t lo, hi;
+    yq_stats_in_service(100, 200, 0, 0, &lo, &hi);
+    assert_int_equal(lo, 100);
+    assert_int_equal(hi, 200);
+    yq_stats_in_service(100, 200, 150, 0, &lo, &hi); /* bought within the range */
+    assert_int_equal(lo, 150);
+    assert_int_equal(hi, 200);
+    yq_stats_in_service(100, 200, 0, 120, &lo, &hi); /* retired within it */
+    assert_int_equal(lo, 100);
+    assert_int_equal(hi, 120);
+    yq_stats_in_service(100, 200, 250, 0, &lo, &hi); /* bought after it */
+    assert_int_equal(hi - lo, 0);
+    yq_stats_in_service(100, 200, 0, 50, &lo, &hi); /* retired before it */
+    assert_int_equal(hi - lo, 0);
+}
+
+static void test_booking_rates(void **state) {
+    (void)state;
+    /* 40 bookings: 25 completed, 1 in use, 4 no-shows, 6 cancelled, 2 rejected, 2 still confirmed. */
+    yq_stats_bookings_t b = {0};
+    assert_int_equal(yq_stats_bookings_add(&b, "completed", 25), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "in_use", 1), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "no_show", 4), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "cancelled", 6), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "rejected", 2), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "confirmed", 3), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "confirmed", -1), 0);
+    assert_int_equal(yq_stats_bookings_add(&b, "teleported", 1), YQ_DOM_EINVAL);
+    assert_int_equal(yq_stats_bookings_total(&b), 40);
+    assert_true(fabs(yq_stats_no_show_rate(&b) - 4.0 / 30.0) < 1e-12); /* 4 of the 30 that came due */
+    assert_true(fabs(yq_stats_cancellation_rate(&b) - 6.0 / 40.0) < 1e-12);
+    yq_stats_bookings_t none = {0};
+    assert_true(yq_stats_no_show_rate(&none) == 0.0);
+    assert_true(yq_stats_cancellation_rate(&none) == 0.0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_figures),
         cmocka_unit_test(test_prorated),
         cmocka_unit_test(test_blocks_and_rated),
         cmocka_unit_test(test_rates_and_idle),
+        cmocka_unit_test(test_calendar_keys),
+        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_tally_and_service),
+        cmocka_unit_test(test_booking_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

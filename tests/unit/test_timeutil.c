@@ -9,8 +9,7 @@
 
 #include "core/timeutil.h"
 
-static void test_parse_format(void **state)
-{
+static void test_parse_format(void **state) {
     (void)state;
     int64_t t;
     assert_int_equal(yq_time_parse("2026-12-01T09:00:00+08:00", &t), 0);
@@ -25,12 +24,11 @@ static void test_parse_format(void **state)
     assert_int_equal(u, t);
 }
 
-static void test_parse_refuses(void **state)
-{
+static void test_parse_refuses(void **state) {
     (void)state;
-    static const char *const bad[] = {"2026-12-01T09:00:00",   "2026-12-01 09:00:00+08:00", "2026-02-30T09:00:00Z",
-                                      "2026-12-01T24:00:00Z",  "2026-12-01T09:00:00.5Z",    "2026-12-01T09:00:00+8:00",
-                                      "x026-12-01T09:00:00Z", ""};
+    static const char *const bad[] = {
+        "2026-12-01T09:00:00",    "2026-12-01 09:00:00+08:00", "2026-02-30T09:00:00Z", "2026-12-01T24:00:00Z",
+        "2026-12-01T09:00:00.5Z", "2026-12-01T09:00:00+8:00",  "x026-12-01T09:00:00Z", ""};
     int64_t t;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (yq_time_parse(bad[i], &t) == 0)
@@ -39,8 +37,7 @@ static void test_parse_refuses(void **state)
     }
 }
 
-static void test_local_views(void **state)
-{
+static void test_local_views(void **state) {
     (void)state;
     int64_t t;
     /* 2026-11-30 is a Monday; 23:30 local is 15:30 UTC. */
@@ -59,8 +56,7 @@ static void test_local_views(void **state)
     assert_int_equal(yq_local_weekday(t), 2);
 }
 
-static void test_period_bounds(void **state)
-{
+static void test_period_bounds(void **state) {
     (void)state;
     int64_t from, to, want;
     assert_int_equal(yq_period_bounds("2026-12", &from, &to), 0);
@@ -72,8 +68,7 @@ static void test_period_bounds(void **state)
     assert_int_equal(yq_period_bounds("2026-1", &from, &to), -1);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_format),
         cmocka_unit_test(test_parse_refuses),

@@ -198,6 +198,5 @@ export const rows = [
       anon: 401, researcher: 403, pi: 403, operator: 400, operator_b: 400, commission: 403, admin: 400,
       token_all: 400, token_stats: 403, token_usage: 400, token_researcher_stats: 403,
     },
-    pending: 'issue 6 (usage) adds POST /api/v1/usage',
   },
 ];

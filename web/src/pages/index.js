@@ -22,6 +22,6 @@ import './catalogue_manage.js'; // #/catalogue/manage, #/catalogue/new, #/catalo
 import './bookings.js'; // #/bookings (mine), #/approvals, #/desk, #/instruments/:id/calendar|maintenance
 
 // Usage, vouchers (issue 6), settlement (issue 7), statistics (issue 8)
-// import './usage.js';
+import './usage.js'; // #/usage (mine; PI: group by month), #/usage/record (operators), #/ledger (commission)
 // import './settlement.js';
 // import './dashboard.js';
