@@ -13,6 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../tests/http/lib/server.mjs';
 import { buildWorld, start, sql, localMidnight, iso, PW, overlappingPairs } from '../tests/http/lib/bookings-world.mjs';
@@ -49,6 +50,7 @@ execFileSync('cc', ['-std=c11', '-D_GNU_SOURCE', '-O2', '-o', bare, join(ROOT, '
 try {
   const bareOut = execFileSync(bare, [join(world.dir, 'bare.db'), String(Math.min(SECONDS, 5))], { encoding: 'utf8' });
   const ceiling = Number(/(\d+)/.exec(bareOut)[1]);
+  out('machine', `${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out('bare SQLite commits/s (1 booking per fsync)', ceiling);
 
   let srv = await start(world, { args: ['--quiet'] });

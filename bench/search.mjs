@@ -8,6 +8,7 @@
 // body is parsed and checked afterwards, outside the timing). A figure, not a
 // test. YIQI_BENCH_ROUNDS (default 30) sets the repetitions of each class.
 import http from 'node:http';
+import os from 'node:os';
 import { join } from 'node:path';
 import { cli, startServer, tempDir, Client } from '../tests/http/lib/server.mjs';
 
@@ -57,6 +58,7 @@ try {
     }
   }
   const total = (await c.get('/api/v1/instruments?limit=1&include_retired=1')).body.total;
+  console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine shows in the tail)`);
   console.log(`catalogue: ${total} instruments (generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   // Query classes: [label, list of query strings (URLSearchParams init)].

@@ -47,13 +47,13 @@ static struct {
 /* Every string member of yq_instrument_t. The assertion below fails when the
  * record changes: add any new string member here (a member left out would
  * point into the cache's arena, which is freed when the version changes). */
-#define INSTR_STRINGS(X)                                                                                               \
-    X(asset_no)                                                                                                        \
-    X(name_zh)                                                                                                         \
-    X(name_en)                                                                                                         \
-    X(model) X(manufacturer) X(country) X(department) X(class_code) X(category_type) X(share_mode) X(run_status)       \
-        X(purchase_date) X(address) X(room) X(tech_specs) X(functions) X(service_content) X(sample_requirements)       \
-            X(open_rules) X(contact_name) X(contact_phone) X(contact_email) X(price_unit) X(basis)
+/* clang-format off */
+#define INSTR_STRINGS(X)                                                                              \
+    X(asset_no) X(name_zh) X(name_en) X(model) X(manufacturer) X(country) X(department)               \
+    X(class_code) X(category_type) X(share_mode) X(run_status) X(purchase_date) X(address) X(room)    \
+    X(tech_specs) X(functions) X(service_content) X(sample_requirements) X(open_rules)                \
+    X(contact_name) X(contact_phone) X(contact_email) X(price_unit) X(basis)
+/* clang-format on */
 /* 24 strings, 14 integers, the spans, their count, 3 ints (and padding). */
 _Static_assert(sizeof(yq_instrument_t) == 24 * sizeof(const char *) + 14 * sizeof(int64_t) +
                                               sizeof(yq_open_span_t) * YQ_OPEN_SPANS_MAX + sizeof(size_t) +

@@ -432,8 +432,7 @@ static int run_index(const char *r) {
 
 int yq_catalogue_version(yq_db_t *db, int64_t *v) {
     /* Migration 021 may be missing from a database made before it (one at
-     * schema 030 or later never runs it); probed once per database file (the
-     * group commit's writer connection shares the main one's file). */
+     * schema 030 or later never runs it); probed once per database file. */
     static char probed_path[4096];
     static int probed, versioned;
     const char *path = yq_db_path(db);

@@ -10,5 +10,7 @@ void yq_api_register(void) {
     ADD(instrument_csv), ADD(instruments); /* catalogue (issue 4): literal paths before /instruments/{id} */
     ADD(bookings), ADD(availability), ADD(blocks), ADD(qualifications), ADD(notifications), ADD(calendar_feed);
     ADD(usage), ADD(vouchers); /* usage and vouchers (issue 6) */
-    ADD(settlements); /* settlement (issue 7) */
+    ADD(settlements);          /* settlement (issue 7) */
+    /* statistics (issue 8) */
+    ADD(stats);
 }

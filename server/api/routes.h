@@ -41,6 +41,8 @@ YQ_ROUTE_TABLE(usage);
 YQ_ROUTE_TABLE(vouchers);
 /* settlement (issue 7) */
 YQ_ROUTE_TABLE(settlements);
+/* statistics (issue 8) */
+YQ_ROUTE_TABLE(stats);
 
 void yq_api_register(void);
 

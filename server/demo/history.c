@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "api/bookings_store.h"
+#include "api/stats_store.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -237,11 +238,14 @@ int yq_demo_history(yq_db_t *db, yq_rng_t *rng) {
             ids[n++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(st);
-    int rc = ids ? 0 : YQ_DB_ERROR;
+    /* The statistics rollups are built once at the end (api/stats_store.h). */
+    int rc = ids ? yq_st_defer(db) : YQ_DB_ERROR;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = instrument_history(db, rng, &bs, ids[i], now, this_monday);
     if (rc == 0)
         rc = yq_demo_usage_write(db);
+    if (rc == 0)
+        rc = yq_st_rebuild(db);
     free(ids);
     free(bs.all);
     return rc;

@@ -14,22 +14,31 @@
 #include "domain/errors.h"
 #include "domain/stats.h"
 
-static int by_key(const void *a, const void *b) {
-    const yq_stats_tally_t *x = a, *y = b;
-    return (x->key > y->key) - (x->key < y->key);
-}
-
-int64_t yq_stats_count_positive(yq_stats_tally_t *t, size_t n) {
+int64_t yq_stats_count_positive(const yq_stats_tally_t *t, size_t n) {
     if (!n)
         return 0;
-    qsort(t, n, sizeof *t, by_key);
-    int64_t keys = 0;
-    for (size_t i = 0; i < n;) {
-        int64_t sum = 0, key = t[i].key;
-        for (; i < n && t[i].key == key; i++)
-            sum += t[i].count;
-        keys += sum > 0;
+    /* Open addressing, linear probing, at most half full: one pass to sum
+     * the counts per key, one over the table to count the positive sums. */
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    yq_stats_tally_t *h = yq_xmalloc(cap * sizeof *h);
+    unsigned char *used = yq_xcalloc(cap, 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)(((uint64_t)t[i].key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+        while (used[j] && h[j].key != t[i].key)
+            j = (j + 1) & (cap - 1);
+        if (!used[j]) {
+            used[j] = 1;
+            h[j] = (yq_stats_tally_t){t[i].key, 0};
+        }
+        h[j].count += t[i].count;
     }
+    int64_t keys = 0;
+    for (size_t j = 0; j < cap; j++)
+        keys += used[j] && h[j].count > 0;
+    free(h);
+    free(used);
     return keys;
 }
 
@@ -255,9 +264,9 @@ int yq_stats_bookings_add(yq_stats_bookings_t *b, const char *status, int64_t n)
         const char *name;
         size_t offset;
     } map[] = {
-        {"pending", offsetof(yq_stats_bookings_t, pending)},     {"confirmed", offsetof(yq_stats_bookings_t, confirmed)},
-        {"in_use", offsetof(yq_stats_bookings_t, in_use)},       {"completed", offsetof(yq_stats_bookings_t, completed)},
-        {"rejected", offsetof(yq_stats_bookings_t, rejected)},   {"cancelled", offsetof(yq_stats_bookings_t, cancelled)},
+        {"pending", offsetof(yq_stats_bookings_t, pending)},   {"confirmed", offsetof(yq_stats_bookings_t, confirmed)},
+        {"in_use", offsetof(yq_stats_bookings_t, in_use)},     {"completed", offsetof(yq_stats_bookings_t, completed)},
+        {"rejected", offsetof(yq_stats_bookings_t, rejected)}, {"cancelled", offsetof(yq_stats_bookings_t, cancelled)},
         {"no_show", offsetof(yq_stats_bookings_t, no_show)},
     };
     for (size_t i = 0; status && i < sizeof map / sizeof map[0]; i++)

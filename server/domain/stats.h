@@ -97,14 +97,15 @@ int yq_stats_is_idle(int64_t used_minutes_90d, int64_t rated_minutes_90d);
 #define YQ_NATIONAL_2025_EFFECTIVE_HOURS 1599
 #define YQ_NATIONAL_2025_EXTERNAL_HOURS 273
 
-/* Distinct keys whose counts sum to a positive number: sorts t[0 .. n) by
- * key in place and returns how many keys end with a positive sum (0 for
- * n == 0; t may then be NULL). Used for distinct users and institutions,
- * where a reversal counts -1 against its original's +1. */
+/* Distinct keys whose counts sum to a positive number: returns how many
+ * keys of t[0 .. n) end with a positive sum (0 for n == 0; t may then be
+ * NULL). Used for distinct users and institutions, where a reversal counts
+ * -1 against its original's +1. Linear time; aborts only when out of
+ * memory. */
 typedef struct {
     int64_t key, count;
 } yq_stats_tally_t;
-int64_t yq_stats_count_positive(yq_stats_tally_t *t, size_t n);
+int64_t yq_stats_count_positive(const yq_stats_tally_t *t, size_t n);
 
 /* ---- Calendar keys ----
  * Statistics count a usage record (or booking) on the local calendar day

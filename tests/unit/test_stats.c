@@ -142,7 +142,6 @@ static void test_rates_and_idle(void **state) {
     assert_false(yq_stats_is_idle(0, 0)); /* blocked all along: maintenance, not idle */
 }
 
-
 static void test_calendar_keys(void **state) {
     (void)state;
     /* Local midnight of 1 January 2026 is 2025-12-31T16:00:00Z. */
@@ -280,14 +279,10 @@ static void test_booking_rates(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_usage_figures),
-        cmocka_unit_test(test_prorated),
-        cmocka_unit_test(test_blocks_and_rated),
-        cmocka_unit_test(test_rates_and_idle),
-        cmocka_unit_test(test_calendar_keys),
-        cmocka_unit_test(test_plan),
-        cmocka_unit_test(test_tally_and_service),
-        cmocka_unit_test(test_booking_rates),
+        cmocka_unit_test(test_usage_figures),     cmocka_unit_test(test_prorated),
+        cmocka_unit_test(test_blocks_and_rated),  cmocka_unit_test(test_rates_and_idle),
+        cmocka_unit_test(test_calendar_keys),     cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_tally_and_service), cmocka_unit_test(test_booking_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,7 +189,6 @@ export const rows = [
       anon: 401, researcher: 403, pi: 403, operator: 200, operator_b: 200, commission: 200, admin: 200,
       token_all: 200, token_stats: 200, token_usage: 403, token_researcher_stats: 403,
     },
-    pending: 'issue 8 (statistics) adds GET /api/v1/stats/*',
   },
   {
     name: 'usage:write allows POST /api/v1/usage (400: empty body) and nothing else',

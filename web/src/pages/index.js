@@ -23,5 +23,5 @@ import './bookings.js'; // #/bookings (mine), #/approvals, #/desk, #/instruments
 
 // Usage, vouchers (issue 6), settlement (issue 7), statistics (issue 8)
 import './usage.js'; // #/usage (mine; PI: group by month), #/usage/record (operators), #/ledger (commission)
-// import './settlement.js';
-// import './dashboard.js';
+import './settlement.js'; // #/settlement
+import './stats.js'; // #/stats: the statistics dashboard (commission, admins; operators for their institution)

@@ -1,0 +1,12 @@
+-- Booking throughput (issue 5). Every index on bookings costs each new
+-- booking one more B-tree page written to the WAL (the inserts hit random
+-- places), and under load that write work, not the fsync, limits bookings per
+-- second. bookings_instrument_end (migration 001) indexes every booking, dead
+-- ones included, by (instrument, end); since migration 030 every query that
+-- looks for an instrument's bookings asks for the live ones (availability, the
+-- overlap trigger, blocks) and uses the partial index bookings_live_end, and
+-- the other lookups go by id, user, status or start. So this one only cost:
+-- about 7 us of the 50 to 60 us of SQLite time per booking in a batch
+-- (measured with bench/bookings.sh's schema and a copy of its database).
+-- Instruments are retired, never deleted, so no foreign-key check needs it.
+DROP INDEX IF EXISTS bookings_instrument_end;
