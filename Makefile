@@ -118,9 +118,9 @@ fuzz:
 	bash tests/fuzz/run.sh
 
 format:
-	find server tests -name '*.[ch]' | xargs clang-format -i
+	find server tests bench -name '*.[ch]' | xargs clang-format -i
 format-check:
-	find server tests -name '*.[ch]' | xargs clang-format --dry-run -Werror
+	find server tests bench -name '*.[ch]' | xargs clang-format --dry-run -Werror
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -9,23 +9,20 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void must(int rc, sqlite3 *db, const char *what)
-{
+static void must(int rc, sqlite3 *db, const char *what) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         fprintf(stderr, "bare_sqlite: %s: %s\n", what, sqlite3_errmsg(db));
         exit(1);
     }
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: bare_sqlite FILE SECONDS\n");
         return 2;
@@ -40,10 +37,16 @@ int main(int argc, char **argv)
                       NULL, NULL, NULL),
          db, "schema");
     sqlite3_stmt *check, *ins, *begin, *commit;
-    must(sqlite3_prepare_v2(db, "SELECT 1 FROM bookings WHERE instrument_id = ?1 AND end > ?2 AND start < ?3 "
-                                "AND status IN ('pending','confirmed','in_use') LIMIT 1", -1, &check, NULL), db, "prep");
-    must(sqlite3_prepare_v2(db, "INSERT INTO bookings (instrument_id, start, end, user_id, status) "
-                                "VALUES (?1, ?2, ?3, 1, 'confirmed')", -1, &ins, NULL), db, "prep");
+    must(sqlite3_prepare_v2(db,
+                            "SELECT 1 FROM bookings WHERE instrument_id = ?1 AND end > ?2 AND start < ?3 "
+                            "AND status IN ('pending','confirmed','in_use') LIMIT 1",
+                            -1, &check, NULL),
+         db, "prep");
+    must(sqlite3_prepare_v2(db,
+                            "INSERT INTO bookings (instrument_id, start, end, user_id, status) "
+                            "VALUES (?1, ?2, ?3, 1, 'confirmed')",
+                            -1, &ins, NULL),
+         db, "prep");
     must(sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL), db, "prep");
     must(sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL), db, "prep");
     double secs = atof(argv[2]), t0 = now_s();

@@ -220,6 +220,19 @@ void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after) {
     yq_api_json(req, 200, o);
 }
 
+void yq_api_list_rows(yq_req_t *req, yq_db_t *db, sqlite3_stmt *st, int64_t limit, cJSON *(*row)(sqlite3_stmt *)) {
+    cJSON *items = cJSON_CreateArray();
+    int64_t n = 0, last = 0;
+    while (yq_db_step(db, st) == 1) {
+        if (++n > limit)
+            break;
+        last = sqlite3_column_int64(st, 0);
+        cJSON_AddItemToArray(items, row(st));
+    }
+    sqlite3_reset(st);
+    yq_api_list(req, items, n > limit ? last : 0);
+}
+
 void yq_api_not_found(yq_req_t *req) {
     yq_reply_error(req, 404, "not_found", "No such object.", NULL);
 }

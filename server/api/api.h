@@ -51,6 +51,10 @@ int yq_api_param_id(yq_req_t *req, size_t i, int64_t *out);
 void yq_api_json(yq_req_t *req, int status, cJSON *json);
 /* {"items": [...], "next_cursor": "..."|null}; takes ownership of items. */
 void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after);
+/* Steps st (bound with LIMIT limit + 1, ordered by its first column, the id),
+ * turns up to limit rows into items with row(), resets st and answers with
+ * yq_api_list: the cursor is the last id when there is more. */
+void yq_api_list_rows(yq_req_t *req, yq_db_t *db, sqlite3_stmt *st, int64_t limit, cJSON *(*row)(sqlite3_stmt *));
 /* Common errors. */
 void yq_api_not_found(yq_req_t *req);
 void yq_api_internal(yq_req_t *req);

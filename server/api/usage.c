@@ -281,16 +281,7 @@ static void usage_list(yq_req_t *req) {
     bind_filter(st, &f, p);
     sqlite3_bind_int64(st, 14, before);
     sqlite3_bind_int64(st, 15, limit + 1);
-    cJSON *items = cJSON_CreateArray();
-    int64_t n = 0, last = 0;
-    while (yq_db_step(db, st) == 1) {
-        if (++n > limit)
-            break;
-        last = sqlite3_column_int64(st, 0);
-        cJSON_AddItemToArray(items, yq_usage_row_json(st));
-    }
-    sqlite3_reset(st);
-    yq_api_list(req, items, n > limit ? last : 0);
+    yq_api_list_rows(req, db, st, limit, yq_usage_row_json);
 }
 
 #define SUM_COLS                                                                                                       \

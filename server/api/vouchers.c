@@ -230,16 +230,7 @@ static void voucher_list(yq_req_t *req) {
     sqlite3_bind_int64(st, 2, year);
     sqlite3_bind_int64(st, 3, after);
     sqlite3_bind_int64(st, 4, limit + 1);
-    cJSON *items = cJSON_CreateArray();
-    int64_t n = 0, last = 0;
-    while (yq_db_step(db, st) == 1) {
-        if (++n > limit)
-            break;
-        last = sqlite3_column_int64(st, 0);
-        cJSON_AddItemToArray(items, voucher_row(st));
-    }
-    sqlite3_reset(st);
-    yq_api_list(req, items, n > limit ? last : 0);
+    yq_api_list_rows(req, db, st, limit, voucher_row);
 }
 
 /* Replays the voucher's stored history (domain/vouchers.h) and adds
@@ -305,6 +296,19 @@ static void voucher_get(yq_req_t *req) {
     yq_api_json(req, 200, o);
 }
 
+/* One voucher event (id, voucher_id, at, kind, delta_fen, balance_fen, usage_id). */
+static cJSON *voucher_event_row(sqlite3_stmt *st) {
+    static const char *const keys[] = {"id", "voucher_id", NULL, "kind", "delta_fen", "balance_fen", "usage_id"};
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < 7; i++) {
+        if (keys[i])
+            yq_json_add_col(o, keys[i], st, i);
+        else
+            yq_json_add_time(o, "at", sqlite3_column_int64(st, i));
+    }
+    return o;
+}
+
 /* GET /api/v1/vouchers/{id}/events?limit=&cursor=: 200 {items: [{id, at,
  * kind, delta_fen, balance_fen, usage_id}], next_cursor}, newest first;
  * 400; 401; 403; 404. */
@@ -326,24 +330,7 @@ static void voucher_events(yq_req_t *req) {
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, after);
     sqlite3_bind_int64(st, 3, limit + 1);
-    static const char *const keys[] = {"id", "voucher_id", NULL, "kind", "delta_fen", "balance_fen", "usage_id"};
-    cJSON *items = cJSON_CreateArray();
-    int64_t n = 0, last = 0;
-    while (yq_db_step(db, st) == 1) {
-        if (++n > limit)
-            break;
-        last = sqlite3_column_int64(st, 0);
-        cJSON *o = cJSON_CreateObject();
-        for (int i = 0; i < 7; i++) {
-            if (keys[i])
-                yq_json_add_col(o, keys[i], st, i);
-            else
-                yq_json_add_time(o, "at", sqlite3_column_int64(st, i));
-        }
-        cJSON_AddItemToArray(items, o);
-    }
-    sqlite3_reset(st);
-    yq_api_list(req, items, n > limit ? last : 0);
+    yq_api_list_rows(req, db, st, limit, voucher_event_row);
 }
 
 const yq_route_t yq_api_vouchers_routes[] = {
