@@ -124,8 +124,7 @@ static int64_t feed_user(yq_req_t *req) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM users WHERE ical_token_hash = ?1 AND disabled = 0");
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_TRANSIENT);
-    int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t id = yq_db_int(db, st, 0);
     return id;
 }
 

@@ -47,8 +47,7 @@ int64_t yq_group_org(int64_t group_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT org_id FROM lab_groups WHERE id = ?1");
     sqlite3_bind_int64(st, 1, group_id);
-    int64_t org = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t org = yq_db_int(db, st, 0);
     return org;
 }
 

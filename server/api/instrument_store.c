@@ -213,8 +213,7 @@ int64_t yq_instr_find(yq_db_t *db, int64_t owner_org_id, const char *asset_no) {
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM instruments WHERE owner_org_id = ?1 AND asset_no = ?2");
     sqlite3_bind_int64(st, 1, owner_org_id);
     sqlite3_bind_text(st, 2, asset_no, -1, SQLITE_STATIC);
-    int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t id = yq_db_int(db, st, 0);
     return id;
 }
 

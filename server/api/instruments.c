@@ -256,8 +256,7 @@ int yq_instr_search_params(yq_req_t *req, yq_search_t *s) {
         yq_db_t *db = yq_db_main();
         sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM zones WHERE code = ?1");
         sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-        s->zone_id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
+        s->zone_id = yq_db_int(db, st, 0);
         if (!s->zone_id)
             return bad_query(req, "zone", "Query parameter 'zone' is not a zone code (neobay, zhangjiang, ...).");
     }

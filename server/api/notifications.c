@@ -22,8 +22,7 @@ static int64_t unread_count(int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL");
     sqlite3_bind_int64(st, 1, user_id);
-    int64_t n = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t n = yq_db_int(db, st, 0);
     return n;
 }
 

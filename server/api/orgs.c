@@ -45,8 +45,7 @@ int64_t yq_org_zone(int64_t org_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT zone_id FROM orgs WHERE id = ?1");
     sqlite3_bind_int64(st, 1, org_id);
-    int64_t z = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t z = yq_db_int(db, st, 0);
     return z;
 }
 
@@ -90,8 +89,7 @@ static int read_org(yq_req_t *req, const cJSON *body, int required, org_in_t *in
         yq_db_t *db = yq_db_main();
         sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM zones WHERE code = ?1");
         sqlite3_bind_text(st, 1, in->zone, -1, SQLITE_TRANSIENT);
-        in->zone_id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
+        in->zone_id = yq_db_int(db, st, 0);
         if (!in->zone_id) {
             yq_reply_error(req, 400, "unknown_zone", "No zone has this code.", "zone");
             return -1;

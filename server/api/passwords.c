@@ -162,8 +162,7 @@ static void user_password(yq_req_t *req) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT coalesce(org_id, 0) FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
-    int64_t org = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t org = yq_db_int(db, st, -1);
     int admin = yq_has_role(p, YQ_ROLE_ADMIN);
     if (org < 0 || (!admin && id != p->user_id && !yq_is_operator_of(p, org))) {
         yq_api_not_found(req);

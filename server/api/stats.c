@@ -979,8 +979,7 @@ static void metric_bookings_today(yq_db_t *db, yq_buf_t *out) {
 static void metric_active_users(yq_db_t *db, yq_buf_t *out) {
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT count(DISTINCT user_id) FROM sessions WHERE last_seen_at > ?1");
     sqlite3_bind_int64(st, 1, yq_now() - YQ_SESSION_IDLE_SECONDS);
-    long long n = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    long long n = yq_db_int(db, st, 0);
     yq_buf_printf(out,
                   "# HELP yiqi_active_users Users with a session used in the last 30 minutes.\n"
                   "# TYPE yiqi_active_users gauge\nyiqi_active_users %lld\n",

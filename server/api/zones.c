@@ -38,8 +38,7 @@ static int64_t zone_id_of(const char *code) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM zones WHERE code = ?1");
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
-    int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t id = yq_db_int(db, st, 0);
     return id;
 }
 

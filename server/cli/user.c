@@ -29,8 +29,7 @@ static int read_password(char *pw, size_t size) {
 static int64_t org_id_of(yq_db_t *db, const char *code) {
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM orgs WHERE code = ?1");
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
-    int64_t id = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t id = yq_db_int(db, st, 0);
     return id;
 }
 

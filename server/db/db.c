@@ -195,6 +195,12 @@ void yq_db_rollback(yq_db_t *db) {
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int64_t yq_db_int(yq_db_t *db, sqlite3_stmt *st, int64_t none) {
+    int64_t v = yq_db_step(db, st) == 1 ? sqlite3_column_int64(st, 0) : none;
+    sqlite3_reset(st);
+    return v;
+}
+
 int64_t yq_db_last_id(yq_db_t *db) {
     return sqlite3_last_insert_rowid(db->h);
 }

@@ -48,6 +48,9 @@ int yq_db_commit(yq_db_t *db);
 void yq_db_rollback(yq_db_t *db);
 
 int64_t yq_db_last_id(yq_db_t *db);
+/* Steps a bound statement once and resets it: column 0 of the first row as
+ * an integer, or `none` when there is no row (or on error). */
+int64_t yq_db_int(yq_db_t *db, sqlite3_stmt *st, int64_t none);
 int yq_db_changes(yq_db_t *db);
 
 /* Online backup (sqlite3_backup_*) of src into the file `to`; returns 0 or -1
