@@ -233,6 +233,15 @@ void yq_api_list_rows(yq_req_t *req, yq_db_t *db, sqlite3_stmt *st, int64_t limi
     yq_api_list(req, items, n > limit ? last : 0);
 }
 
+void yq_api_deleted(yq_req_t *req, int rc, int found) {
+    if (rc < 0)
+        yq_api_internal(req);
+    else if (!found)
+        yq_api_not_found(req);
+    else
+        yq_reply(req, 204, NULL, NULL, 0);
+}
+
 void yq_api_not_found(yq_req_t *req) {
     yq_reply_error(req, 404, "not_found", "No such object.", NULL);
 }

@@ -55,6 +55,9 @@ void yq_api_list(yq_req_t *req, cJSON *items, int64_t next_after);
  * turns up to limit rows into items with row(), resets st and answers with
  * yq_api_list: the cursor is the last id when there is more. */
 void yq_api_list_rows(yq_req_t *req, yq_db_t *db, sqlite3_stmt *st, int64_t limit, cJSON *(*row)(sqlite3_stmt *));
+/* The answer to a DELETE done in a write job: 500 when rc < 0, 404 when
+ * nothing was found, else 204. */
+void yq_api_deleted(yq_req_t *req, int rc, int found);
 /* Common errors. */
 void yq_api_not_found(yq_req_t *req);
 void yq_api_internal(yq_req_t *req);

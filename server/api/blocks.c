@@ -237,12 +237,7 @@ static int run_unblock(void *ctx) {
 
 static void after_unblock(void *ctx, int rc) {
     unblock_t *u = ctx;
-    if (rc < 0)
-        yq_api_internal(u->req);
-    else if (!u->found)
-        yq_api_not_found(u->req);
-    else
-        yq_reply(u->req, 204, NULL, NULL, 0);
+    yq_api_deleted(u->req, rc, u->found);
     free(u);
 }
 

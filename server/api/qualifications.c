@@ -210,12 +210,7 @@ static int run_revoke(void *ctx) {
 
 static void after_revoke(void *ctx, int rc) {
     revoke_t *r = ctx;
-    if (rc < 0)
-        yq_api_internal(r->req);
-    else if (!r->found)
-        yq_api_not_found(r->req);
-    else
-        yq_reply(r->req, 204, NULL, NULL, 0);
+    yq_api_deleted(r->req, rc, r->found);
     free(r);
 }
 
