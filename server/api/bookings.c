@@ -755,20 +755,48 @@ static int bar_user(int64_t user_id, int64_t now) {
     return yq_bk_notify(user_id, "barred", zh, en, 0);
 }
 
+/* The live bookings that started before `cutoff`: confirmed ones into
+ * conf[] (id, user, start), pending ones into pend[], at most SWEEP_BATCH of
+ * each. Each instrument's live bookings never overlap, so in the end order of
+ * bookings_live_end those that started before the cut-off come first and the
+ * walk of an instrument stops at the first that did not: a sweep costs one
+ * index seek per instrument plus the bookings that are due, and needs no
+ * index of its own (an index by start would cost every new booking one more
+ * random page; migration 070). */
+static int due_bookings(yq_db_t *db, int64_t cutoff, int64_t conf[][3], size_t *nconf, int64_t *pend, size_t *npend) {
+    sqlite3_stmt *ins = yq_db_stmt(db, "SELECT id FROM instruments ORDER BY id");
+    int rc;
+    while ((rc = yq_db_step(db, ins)) == 1 && *nconf < SWEEP_BATCH && *npend < SWEEP_BATCH) {
+        sqlite3_stmt *st =
+            yq_db_stmt(db, "SELECT id, user_id, start, status FROM bookings INDEXED BY bookings_live_end "
+                           "WHERE instrument_id = ?1 AND status IN ('pending', 'confirmed', 'in_use') "
+                           "ORDER BY end");
+        sqlite3_bind_int64(st, 1, sqlite3_column_int64(ins, 0));
+        while ((rc = yq_db_step(db, st)) == 1 && sqlite3_column_int64(st, 2) < cutoff) {
+            const char *status = (const char *)sqlite3_column_text(st, 3);
+            if (strcmp(status, "confirmed") == 0 && *nconf < SWEEP_BATCH) {
+                for (int k = 0; k < 3; k++)
+                    conf[*nconf][k] = sqlite3_column_int64(st, k);
+                ++*nconf;
+            } else if (strcmp(status, "pending") == 0 && *npend < SWEEP_BATCH) {
+                pend[(*npend)++] = sqlite3_column_int64(st, 0);
+            }
+        }
+        sqlite3_reset(st);
+        if (rc < 0)
+            break;
+    }
+    sqlite3_reset(ins);
+    return rc < 0 ? rc : 0;
+}
+
 static int run_sweep(void *ctx) {
     (void)ctx;
     yq_db_t *db = yq_db_main();
-    int64_t now = yq_now(), ids[SWEEP_BATCH][3];
-    size_t n = 0;
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, user_id, start FROM bookings WHERE status = 'confirmed' "
-                                      "AND start < ?1 ORDER BY start LIMIT 1000");
-    sqlite3_bind_int64(st, 1, now - YQ_NO_SHOW_SECONDS);
-    while (n < SWEEP_BATCH && yq_db_step(db, st) == 1) {
-        for (int k = 0; k < 3; k++)
-            ids[n][k] = sqlite3_column_int64(st, k);
-        n++;
-    }
-    sqlite3_reset(st);
+    int64_t now = yq_now(), ids[SWEEP_BATCH][3], pend[SWEEP_BATCH];
+    size_t n = 0, m = 0;
+    if (due_bookings(db, now - YQ_NO_SHOW_SECONDS, ids, &n, pend, &m) < 0)
+        return YQ_DB_ERROR;
     for (size_t i = 0; i < n; i++) {
         yq_bk_booking_t b = {.id = ids[i][0], .user_id = ids[i][1], .start = ids[i][2]};
         int rc = yq_bk_set_status(b.id, 0, "confirmed", "no_show", "no check-in within 15 minutes of the start");
@@ -781,14 +809,8 @@ static int run_sweep(void *ctx) {
             return rc;
     }
     /* Pending bookings whose start has passed unapproved cannot be used. */
-    st = yq_db_stmt(db, "SELECT id FROM bookings WHERE status = 'pending' AND start < ?1 LIMIT 1000");
-    sqlite3_bind_int64(st, 1, now - YQ_NO_SHOW_SECONDS);
-    size_t m = 0;
-    while (m < SWEEP_BATCH && yq_db_step(db, st) == 1)
-        ids[m++][0] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
     for (size_t i = 0; i < m; i++) {
-        int rc = yq_bk_set_status(ids[i][0], 0, "pending", "rejected", "not approved before the start");
+        int rc = yq_bk_set_status(pend[i], 0, "pending", "rejected", "not approved before the start");
         if (rc < 0)
             return rc;
     }

@@ -12,11 +12,13 @@
 
 #include "api/bookings.h"
 #include "api/routes.h"
+#include "api/stats_fold.h"
 #include "auth/principal.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "db/batch.h"
+#include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/static.h"
 #include "net/server.h"
@@ -100,6 +102,7 @@ static void report_settings(const yq_config_t *conf) {
 static void stop_batch(void *ctx) {
     (void)ctx;
     yq_batch_stop();
+    yq_checkpoint_stop();
 }
 
 int yq_cli_serve(int argc, char **argv) {
@@ -124,7 +127,8 @@ int yq_cli_serve(int argc, char **argv) {
     yq_log_info("database %s, web %s", path, web);
     /* Group commit for every write that goes through it (db/batch.h), and
      * the bookings' no-show sweep; both stop when the server begins to stop. */
-    if (yq_batch_start(uv_default_loop(), db) || yq_bookings_start(uv_default_loop())) {
+    if (yq_batch_start(uv_default_loop(), db) || yq_bookings_start(uv_default_loop()) ||
+        yq_st_fold_start(uv_default_loop()) || yq_checkpoint_start(uv_default_loop(), db)) {
         yq_db_close(db);
         return 1;
     }

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "db/wal_sync.h"
 #include "http/metrics.h"
 
 #define MAX_BATCH 1024
@@ -24,6 +25,7 @@ typedef struct {
     yq_batch_done_fn done;
     void *ctx;
     int rc;
+    uint64_t seq; /* the commit's WAL sync number, while it waits for it */
 } job_t;
 
 static struct {
@@ -35,6 +37,8 @@ static struct {
     size_t len, cap;
     job_t *cur; /* the batch being run (swapped out of q) */
     size_t cur_cap;
+    job_t *wait; /* committed, waiting for the WAL sync (oldest first) */
+    size_t wait_len, wait_cap;
     yq_batch_stats_t stats;
 } B;
 
@@ -71,6 +75,9 @@ void yq_batch_flush(void) {
     job_t *jobs = B.cur;
 
     yq_db_t *db = B.db ? B.db : yq_db_main();
+    /* With the sync thread, COMMIT only writes the WAL; the thread's
+     * fdatasync makes it durable before anyone is answered (wal_sync.h). */
+    int deferred = yq_wal_sync_running() && yq_db_exec(db, "PRAGMA synchronous=NORMAL") == 0;
     int ok = yq_db_begin(db) == 0;
     for (size_t i = 0; i < n; i++)
         jobs[i].rc = ok ? run_job(db, &jobs[i]) : YQ_DB_ERROR;
@@ -80,16 +87,52 @@ void yq_batch_flush(void) {
     }
     if (!ok)
         yq_db_rollback(db);
+    if (deferred && yq_db_exec(db, "PRAGMA synchronous=FULL") < 0)
+        yq_log_error("cannot restore synchronous=FULL");
     B.stats.commits += ok;
     B.stats.jobs += n;
     if (n > B.stats.max_batch)
         B.stats.max_batch = n;
+    if (B.len == 0 && B.started)
+        uv_idle_stop(&B.idle);
+    if (ok && deferred) {
+        uint64_t seq = yq_wal_sync_request();
+        if (B.wait_cap < B.wait_len + n) {
+            B.wait_cap = (B.wait_len + n) * 2;
+            B.wait = yq_xrealloc(B.wait, B.wait_cap * sizeof *B.wait);
+        }
+        for (size_t i = 0; i < n; i++) {
+            jobs[i].seq = seq;
+            B.wait[B.wait_len++] = jobs[i];
+        }
+        return;
+    }
     /* done() may submit new jobs; they land in q, not in the array we walk
      * (cur is only reused by the next flush, which cannot run from here). */
     for (size_t i = 0; i < n; i++)
         jobs[i].done(jobs[i].ctx, ok ? jobs[i].rc : YQ_DB_ERROR);
-    if (B.len == 0 && B.started)
-        uv_idle_stop(&B.idle);
+}
+
+/* The WAL is on disk up to `seq`: answer those commits' requests. */
+static void on_synced(uint64_t seq, int err) {
+    if (err)
+        yq_log_error("WAL fdatasync failed: answering the waiting writes with errors");
+    size_t n = 0;
+    while (n < B.wait_len && B.wait[n].seq <= seq)
+        n++;
+    if (n == 0)
+        return;
+    /* Move them out first: done() may submit jobs, never flush or sync. */
+    if (B.cur_cap < n) {
+        B.cur = yq_xrealloc(B.cur, n * sizeof *B.cur);
+        B.cur_cap = n;
+    }
+    job_t *ready = B.cur;
+    memcpy(ready, B.wait, n * sizeof *ready);
+    memmove(B.wait, B.wait + n, (B.wait_len - n) * sizeof *B.wait);
+    B.wait_len -= n;
+    for (size_t i = 0; i < n; i++)
+        ready[i].done(ready[i].ctx, err ? YQ_DB_ERROR : ready[i].rc);
 }
 
 static void on_check(uv_check_t *h) {
@@ -115,6 +158,8 @@ int yq_batch_start(uv_loop_t *loop, yq_db_t *db) {
         rc = uv_idle_init(loop, &B.idle);
     if (rc == 0)
         rc = uv_check_start(&B.check, on_check);
+    if (rc == 0)
+        rc = yq_wal_sync_start(loop, db, on_synced);
     if (rc)
         return rc;
     static int collecting;
@@ -126,6 +171,9 @@ int yq_batch_start(uv_loop_t *loop, yq_db_t *db) {
 }
 
 void yq_batch_stop(void) {
+    while (B.len)
+        yq_batch_flush();
+    yq_wal_sync_stop(); /* answers what waited for the disk */
     while (B.len)
         yq_batch_flush();
     if (!B.started)
@@ -140,7 +188,7 @@ void yq_batch_stop(void) {
 /* Without a loop: one job, one transaction, answered before returning. */
 static void run_alone(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx) {
     yq_db_t *db = B.db ? B.db : yq_db_main();
-    job_t j = {run, done, ctx, 0};
+    job_t j = {run, done, ctx, 0, 0};
     int rc = yq_db_begin(db);
     if (rc == 0) {
         rc = run_job(db, &j);
@@ -159,7 +207,7 @@ void yq_batch_submit(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx) {
         run_alone(run, done, ctx);
         return;
     }
-    B.q[B.len++] = (job_t){run, done, ctx, 0};
+    B.q[B.len++] = (job_t){run, done, ctx, 0, 0};
     if (B.len == 1)
         uv_idle_start(&B.idle, on_idle);
 }

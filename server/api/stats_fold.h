@@ -1,0 +1,25 @@
+/*
+ * Folding the booking deltas (migration 070) into the booking rollups.
+ *
+ * Triggers on bookings append +1/-1 rows to stats_bookings_delta, which
+ * costs each booking no random page; this module adds them to
+ * stats_bookings_day and stats_bookings_month in one grouped pass and
+ * empties the log. Readers of those rollups call yq_st_fold_bookings() first,
+ * so what they read always equals a full recomputation; a timer folds once a
+ * second so that the log stays short.
+ */
+#ifndef YQ_API_STATS_FOLD_H
+#define YQ_API_STATS_FOLD_H
+
+#include <uv.h>
+
+#include "db/db.h"
+
+/* Folds every pending delta: inside the caller's transaction when one is
+ * open, else in a transaction of its own. Returns 0 or a negative code. */
+int yq_st_fold_bookings(yq_db_t *db);
+/* Starts the once-a-second fold (through the group commit); it stops when
+ * the server stops. Returns 0 or a negative libuv code. */
+int yq_st_fold_start(uv_loop_t *loop);
+
+#endif

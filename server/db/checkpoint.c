@@ -1,0 +1,105 @@
+/*
+ * Background checkpoints (see checkpoint.h).
+ *
+ * Only the loop thread touches C except the worker's connection `C.bg`,
+ * which only the one queued work item uses (never two at a time: `busy`).
+ */
+#include "db/checkpoint.h"
+
+#include "core/log.h"
+#include "http/metrics.h"
+
+#define CHECKPOINT_FRAMES 4000 /* about 16 MB of WAL at 4 KiB pages */
+#define RESTART_FRAMES 16000
+
+static struct {
+    uv_loop_t *loop;
+    yq_db_t *db;
+    sqlite3 *bg; /* the worker's connection, opened on first use */
+    uv_work_t work;
+    int busy, started, failed_open;
+    yq_checkpoint_stats_t stats;
+} C;
+
+static void work_checkpoint(uv_work_t *w) {
+    (void)w;
+    if (!C.bg && !C.failed_open) {
+        if (sqlite3_open_v2(yq_db_path(C.db), &C.bg, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+            sqlite3_close(C.bg);
+            C.bg = NULL;
+            C.failed_open = 1;
+        }
+    }
+    if (C.bg)
+        sqlite3_wal_checkpoint_v2(C.bg, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+static void after_checkpoint(uv_work_t *w, int status) {
+    (void)w;
+    (void)status;
+    C.busy = 0;
+    C.stats.background++;
+    if (!C.started) { /* stopped meanwhile */
+        sqlite3_close(C.bg);
+        C.bg = NULL;
+    }
+    if (C.failed_open == 1) {
+        yq_log_warn("background checkpoint: cannot open %s; the loop checkpoints instead", yq_db_path(C.db));
+        C.failed_open = 2;
+    }
+}
+
+/* After every commit on the loop's connection, with the WAL's size. */
+static int on_wal(void *arg, sqlite3 *h, const char *name, int frames) {
+    (void)arg;
+    if (!C.started || C.failed_open) {
+        if (frames >= CHECKPOINT_FRAMES)
+            sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (frames >= RESTART_FRAMES) {
+        /* Busy when the worker holds the checkpoint lock: then next time. */
+        if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+            C.stats.inline_++;
+        return SQLITE_OK;
+    }
+    if (frames >= CHECKPOINT_FRAMES && !C.busy) {
+        if (uv_queue_work(C.loop, &C.work, work_checkpoint, after_checkpoint) == 0)
+            C.busy = 1;
+    }
+    return SQLITE_OK;
+}
+
+static void collect(yq_buf_t *out) {
+    yq_buf_printf(out,
+                  "# HELP yiqi_checkpoints_total WAL checkpoints, by where they ran.\n"
+                  "# TYPE yiqi_checkpoints_total counter\n"
+                  "yiqi_checkpoints_total{on=\"worker\"} %llu\nyiqi_checkpoints_total{on=\"loop\"} %llu\n",
+                  (unsigned long long)C.stats.background, (unsigned long long)C.stats.inline_);
+}
+
+int yq_checkpoint_start(uv_loop_t *loop, yq_db_t *db) {
+    C.loop = loop;
+    C.db = db;
+    C.started = 1;
+    sqlite3_wal_hook(yq_db_handle(db), on_wal, NULL);
+    static int collecting;
+    if (!collecting++)
+        yq_metrics_add_collector(collect);
+    return 0;
+}
+
+void yq_checkpoint_stop(void) {
+    if (!C.started)
+        return;
+    C.started = 0;
+    sqlite3_wal_autocheckpoint(yq_db_handle(C.db), CHECKPOINT_FRAMES);
+    if (!C.busy) { /* else after_checkpoint closes it */
+        sqlite3_close(C.bg);
+        C.bg = NULL;
+    }
+}
+
+void yq_checkpoint_stats(yq_checkpoint_stats_t *out) {
+    *out = C.stats;
+}

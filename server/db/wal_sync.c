@@ -1,0 +1,175 @@
+/*
+ * WAL sync thread (see wal_sync.h).
+ *
+ * State shared with the thread is guarded by S.mu: `requested` is the newest
+ * sequence number handed out, `synced` the newest one on disk. The thread
+ * sleeps on S.cv until requested > synced, syncs, publishes `synced` and
+ * wakes the loop through S.async. The WAL file is opened by path
+ * (DB-wal); it is reopened when its inode changes, which happens only if
+ * every connection closed it meanwhile.
+ */
+#include "db/wal_sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "http/metrics.h"
+
+static struct {
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    uv_async_t async;
+    yq_wal_synced_fn on_synced;
+    char path[4096]; /* the WAL file */
+    int fd;          /* used by whoever syncs: the thread, or the loop once it joined */
+    ino_t ino;
+    uint64_t requested, synced;
+    int failed; /* a sync failed since the loop last looked */
+    int quit;
+    int started;
+    yq_wal_sync_stats_t stats;
+} S = {.fd = -1};
+
+/* fdatasync of the WAL file; 0 or -1 (logged). */
+static int sync_wal(void) {
+    struct stat st;
+    if (stat(S.path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0; /* no WAL file: every commit is in the database file */
+        yq_log_error("wal sync: stat %s: %s", S.path, strerror(errno));
+        return -1;
+    }
+    if (S.fd >= 0 && st.st_ino != S.ino) {
+        close(S.fd);
+        S.fd = -1;
+    }
+    if (S.fd < 0) {
+        S.fd = open(S.path, O_RDWR | O_CLOEXEC);
+        if (S.fd < 0) {
+            yq_log_error("wal sync: open %s: %s", S.path, strerror(errno));
+            return -1;
+        }
+        S.ino = st.st_ino;
+    }
+    if (fdatasync(S.fd) != 0) {
+        yq_log_error("wal sync: fdatasync %s: %s", S.path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void thread_main(void *arg) {
+    (void)arg;
+    uv_mutex_lock(&S.mu);
+    for (;;) {
+        while (!S.quit && S.requested == S.synced)
+            uv_cond_wait(&S.cv, &S.mu);
+        if (S.requested == S.synced) /* quit with nothing left */
+            break;
+        uint64_t target = S.requested;
+        uv_mutex_unlock(&S.mu);
+        int rc = sync_wal();
+        uv_mutex_lock(&S.mu);
+        S.synced = target;
+        S.failed |= rc != 0;
+        S.stats.syncs++;
+        uv_async_send(&S.async);
+    }
+    uv_mutex_unlock(&S.mu);
+}
+
+static void on_async(uv_async_t *h) {
+    (void)h;
+    uv_mutex_lock(&S.mu);
+    uint64_t synced = S.synced;
+    int failed = S.failed;
+    S.failed = 0;
+    uv_mutex_unlock(&S.mu);
+    S.on_synced(synced, failed);
+}
+
+static void collect(yq_buf_t *out) {
+    yq_wal_sync_stats_t st;
+    yq_wal_sync_stats(&st);
+    yq_buf_printf(out,
+                  "# HELP yiqi_wal_syncs_total fdatasync calls that made group commits durable.\n"
+                  "# TYPE yiqi_wal_syncs_total counter\nyiqi_wal_syncs_total %llu\n",
+                  (unsigned long long)st.syncs);
+}
+
+int yq_wal_sync_start(uv_loop_t *loop, yq_db_t *db, yq_wal_synced_fn on_synced) {
+    if (S.started)
+        return 0;
+    int n = snprintf(S.path, sizeof S.path, "%s-wal", yq_db_path(db));
+    if (n < 0 || (size_t)n >= sizeof S.path)
+        return UV_ENAMETOOLONG;
+    S.on_synced = on_synced;
+    S.requested = S.synced = 0;
+    S.quit = S.failed = 0;
+    int rc = uv_mutex_init(&S.mu);
+    if (rc)
+        return rc;
+    if ((rc = uv_cond_init(&S.cv))) {
+        uv_mutex_destroy(&S.mu);
+        return rc;
+    }
+    if ((rc = uv_async_init(loop, &S.async, on_async)) || (rc = uv_thread_create(&S.thread, thread_main, NULL))) {
+        if (!uv_is_closing((uv_handle_t *)&S.async) && S.async.loop)
+            uv_close((uv_handle_t *)&S.async, NULL);
+        uv_cond_destroy(&S.cv);
+        uv_mutex_destroy(&S.mu);
+        return rc;
+    }
+    static int collecting;
+    if (!collecting++)
+        yq_metrics_add_collector(collect);
+    S.started = 1;
+    return 0;
+}
+
+int yq_wal_sync_running(void) {
+    return S.started;
+}
+
+uint64_t yq_wal_sync_request(void) {
+    uv_mutex_lock(&S.mu);
+    uint64_t seq = ++S.requested;
+    uv_cond_signal(&S.cv);
+    uv_mutex_unlock(&S.mu);
+    return seq;
+}
+
+void yq_wal_sync_stop(void) {
+    if (!S.started)
+        return;
+    uv_mutex_lock(&S.mu);
+    S.quit = 1;
+    uv_cond_signal(&S.cv);
+    uv_mutex_unlock(&S.mu);
+    uv_thread_join(&S.thread); /* it syncs what was requested before it ends */
+    S.started = 0;
+    uv_close((uv_handle_t *)&S.async, NULL);
+    S.on_synced(S.synced, S.failed);
+    S.failed = 0;
+    if (S.fd >= 0)
+        close(S.fd);
+    S.fd = -1;
+    uv_cond_destroy(&S.cv);
+    uv_mutex_destroy(&S.mu);
+}
+
+void yq_wal_sync_stats(yq_wal_sync_stats_t *out) {
+    if (!S.started) {
+        *out = S.stats;
+        return;
+    }
+    uv_mutex_lock(&S.mu);
+    *out = S.stats;
+    uv_mutex_unlock(&S.mu);
+}
