@@ -416,10 +416,12 @@ static const char *const verify_sql[YQ_ST_ROLLUPS] = {
     "GROUP BY 1, 2, 3) " DIFF(r, c),
 
     "WITH r AS (SELECT month, instrument_id, status, sum(n) AS n FROM (SELECT month, instrument_id, status, n "
-    "FROM stats_bookings_month UNION ALL SELECT " MONTH_OF("day * 86400 - 28800") ", instrument_id, status, d "
-    "FROM stats_bookings_delta) GROUP BY 1, 2, 3 HAVING sum(n) <> 0), "
-    "c AS (SELECT " MONTH_OF("start") " AS month, instrument_id, status, count(*) AS n FROM bookings "
-                                      "GROUP BY 1, 2, 3) " DIFF(r, c),
+    "FROM stats_bookings_month UNION ALL SELECT " MONTH_OF(
+        "day * 86400 - 28800") ", instrument_id, status, d "
+                               "FROM stats_bookings_delta) GROUP BY 1, 2, 3 HAVING sum(n) <> 0), "
+                               "c AS (SELECT " MONTH_OF(
+                                   "start") " AS month, instrument_id, status, count(*) AS n FROM bookings "
+                                            "GROUP BY 1, 2, 3) " DIFF(r, c),
 };
 
 static const char *const verify_names[YQ_ST_ROLLUPS] = {

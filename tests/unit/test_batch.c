@@ -94,7 +94,7 @@ static void test_one_commit_savepoints(void **state) {
     for (int i = 0; i < 4; i++)
         yq_batch_submit(run_insert, after_insert, &jobs[i]);
     assert_int_equal(jobs[0].done_calls, 0); /* nothing answered before the loop runs */
-    uv_run(&loop, UV_RUN_NOWAIT); /* polls, then the check handle commits */
+    uv_run(&loop, UV_RUN_NOWAIT);            /* polls, then the check handle commits */
     yq_batch_stats(&after);
     assert_int_equal(after.commits - before.commits, 1);
     assert_int_equal(after.jobs - before.jobs, 4);
