@@ -7,7 +7,7 @@
 #include "db/batch.h"
 #include "net/server.h"
 
-#define FOLD_MS 1000
+#define FOLD_MS 200
 
 static uv_timer_t fold_timer;
 static int fold_running, fold_queued;

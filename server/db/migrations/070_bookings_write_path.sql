@@ -7,7 +7,7 @@
 --    were updated by triggers, one random row of each per booking. The
 --    triggers now append to stats_bookings_delta instead (rowid order: every
 --    booking of a commit lands on the same page), and the deltas are folded
---    into the rollups in bulk: by a timer in the server every second, and
+--    into the rollups in bulk: by a timer in the server every 200 ms, and
 --    before any read of the rollups (api/stats_fold.c). A reader therefore
 --    always sees rollups equal to a full recomputation; /stats/verify counts
 --    the unfolded deltas in.
