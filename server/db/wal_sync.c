@@ -36,6 +36,25 @@ static struct {
     yq_wal_sync_stats_t stats;
 } S = {.fd = -1};
 
+static int sync_dir(void) {
+    char dir[sizeof S.path];
+    snprintf(dir, sizeof dir, "%s", S.path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        yq_log_error("wal sync: fsync of the directory %s: %s", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* fdatasync of the WAL file; 0 or -1 (logged). */
 static int sync_wal(void) {
     struct stat st;
@@ -56,6 +75,10 @@ static int sync_wal(void) {
             return -1;
         }
         S.ino = st.st_ino;
+        /* A new WAL file's name must survive a crash too: sync its
+         * directory once (SQLite would on its first sync of the file). */
+        if (sync_dir() != 0)
+            return -1;
     }
     if (fdatasync(S.fd) != 0) {
         yq_log_error("wal sync: fdatasync %s: %s", S.path, strerror(errno));
