@@ -964,7 +964,7 @@ static const char *const run_statuses[] = {"normal",         "standby",         
 
 static void metric_bookings_today(yq_db_t *db, yq_buf_t *out) {
     int64_t n[7] = {0};
-    yq_st_fold_bookings(db);
+    yq_st_fold(db);
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT status, sum(n) FROM stats_bookings_day WHERE day = ?1 GROUP BY status");
     sqlite3_bind_int64(st, 1, yq_stats_day_of(yq_now()));
     while (yq_db_step(db, st) == 1)

@@ -1,5 +1,5 @@
 /*
- * Booking deltas into booking rollups (see stats_fold.h).
+ * Deltas into rollups (see stats_fold.h).
  */
 #include "api/stats_fold.h"
 
@@ -13,22 +13,49 @@ static uv_timer_t fold_timer;
 static int fold_running, fold_queued;
 
 static int pending(yq_db_t *db) {
-    return yq_db_int(db, yq_db_stmt(db, "SELECT EXISTS (SELECT 1 FROM stats_bookings_delta)"), 0) > 0;
+    return yq_db_int(db,
+                     yq_db_stmt(db, "SELECT EXISTS (SELECT 1 FROM stats_bookings_delta) OR "
+                                    "EXISTS (SELECT 1 FROM stats_usage_delta)"),
+                     0) > 0;
 }
 
-/* The fold itself, in an open transaction. A local day number times 86400
- * is that day's midnight as if local time were UTC, so strftime gives the
- * local month. */
+#define USAGE_SUMS                                                                                                     \
+    "sum(uses), sum(minutes), sum(external_minutes), sum(cross_zone_minutes), sum(samples), sum(fee_fen) "
+#define USAGE_ADD                                                                                                      \
+    "ON CONFLICT DO UPDATE SET uses = uses + excluded.uses, minutes = minutes + excluded.minutes, "                    \
+    "external_minutes = external_minutes + excluded.external_minutes, "                                                \
+    "cross_zone_minutes = cross_zone_minutes + excluded.cross_zone_minutes, samples = samples + excluded.samples, "    \
+    "fee_fen = fee_fen + excluded.fee_fen"
+/* A local day number times 86400 is that day's midnight as if local time
+ * were UTC, so strftime of it gives the local month. */
+#define MONTH_OF_DAY "CAST(strftime('%Y%m', day * 86400, 'unixepoch') AS INTEGER)"
+
+/* The fold itself, in an open transaction: each rollup gets the grouped sum
+ * of the deltas (the upserts into stats_users_month fire its triggers, which
+ * keep stats_users_year), then the logs are emptied. */
 static int fold(yq_db_t *db) {
     static const char *const steps[] = {
         "INSERT INTO stats_bookings_day (day, instrument_id, status, n) "
         "SELECT day, instrument_id, status, sum(d) FROM stats_bookings_delta GROUP BY 1, 2, 3 "
         "ON CONFLICT DO UPDATE SET n = n + excluded.n",
         "INSERT INTO stats_bookings_month (month, instrument_id, status, n) "
-        "SELECT CAST(strftime('%Y%m', day * 86400, 'unixepoch') AS INTEGER), instrument_id, status, sum(d) "
-        "FROM stats_bookings_delta GROUP BY 1, 2, 3 "
+        "SELECT " MONTH_OF_DAY ", instrument_id, status, sum(d) FROM stats_bookings_delta GROUP BY 1, 2, 3 "
         "ON CONFLICT DO UPDATE SET n = n + excluded.n",
         "DELETE FROM stats_bookings_delta",
+        "INSERT INTO stats_usage_day (day, instrument_id, payer_zone_id, uses, minutes, external_minutes, "
+        "cross_zone_minutes, samples, fee_fen) "
+        "SELECT day, instrument_id, payer_zone_id, " USAGE_SUMS "FROM stats_usage_delta GROUP BY 1, 2, 3 " USAGE_ADD,
+        "INSERT INTO stats_usage_month (month, instrument_id, payer_zone_id, uses, minutes, external_minutes, "
+        "cross_zone_minutes, samples, fee_fen) "
+        "SELECT " MONTH_OF_DAY ", instrument_id, payer_zone_id, " USAGE_SUMS "FROM stats_usage_delta "
+        "GROUP BY 1, 2, 3 " USAGE_ADD,
+        "INSERT INTO stats_users_month (instrument_id, month, user_id, payer_org_id, uses) "
+        "SELECT instrument_id, " MONTH_OF_DAY ", user_id, payer_org_id, sum(uses) FROM stats_usage_delta "
+        "GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET uses = uses + excluded.uses",
+        "INSERT INTO stats_users_day (instrument_id, day, user_id, payer_org_id, uses) "
+        "SELECT instrument_id, day, user_id, payer_org_id, sum(uses) FROM stats_usage_delta "
+        "GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET uses = uses + excluded.uses",
+        "DELETE FROM stats_usage_delta",
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int rc = yq_db_exec(db, steps[i]);
@@ -38,7 +65,7 @@ static int fold(yq_db_t *db) {
     return 0;
 }
 
-int yq_st_fold_bookings(yq_db_t *db) {
+int yq_st_fold(yq_db_t *db) {
     if (!pending(db))
         return 0;
     if (!sqlite3_get_autocommit(yq_db_handle(db)))

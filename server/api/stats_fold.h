@@ -1,10 +1,11 @@
 /*
- * Folding the booking deltas (migration 070) into the booking rollups.
+ * Folding the statistics deltas (migrations 070 and 071) into the rollups.
  *
- * Triggers on bookings append +1/-1 rows to stats_bookings_delta, which
- * costs each booking no random page; this module adds them to
- * stats_bookings_day and stats_bookings_month in one grouped pass and
- * empties the log. Readers of those rollups call yq_st_fold_bookings() first,
+ * Triggers on bookings append +1/-1 rows to stats_bookings_delta, and the
+ * trigger on usage_records one row of sums to stats_usage_delta, which costs
+ * a write no random page; this module adds them to the rollups of migration
+ * 060 in one grouped pass per rollup and empties the logs. Readers of the
+ * rollups call yq_st_fold() first,
  * so what they read always equals a full recomputation; a timer folds every
  * fifth of a second so that the log, and each fold, stays short (a fold of a
  * whole second of heavy load took about 20 ms and showed in the p99).
@@ -18,7 +19,7 @@
 
 /* Folds every pending delta: inside the caller's transaction when one is
  * open, else in a transaction of its own. Returns 0 or a negative code. */
-int yq_st_fold_bookings(yq_db_t *db);
+int yq_st_fold(yq_db_t *db);
 /* Starts the timed fold (through the group commit); it stops when
  * the server stops. Returns 0 or a negative libuv code. */
 int yq_st_fold_start(uv_loop_t *loop);

@@ -109,7 +109,9 @@ static int load_blocks(yq_db_t *db, const yq_st_filter_t *f, yq_st_catalogue_t *
 
 int yq_st_load(yq_db_t *db, const yq_st_filter_t *f, yq_arena_t *a, yq_st_catalogue_t *out) {
     memset(out, 0, sizeof *out);
-    int rc = load_instruments(db, f, a, out);
+    int rc = yq_st_fold(db); /* every rollup complete before a request reads any (migrations 070, 071) */
+    if (rc == 0)
+        rc = load_instruments(db, f, a, out);
     if (rc == 0) {
         out->slot = yq_xmalloc((size_t)(out->max_id + 1) * sizeof *out->slot);
         memset(out->slot, 0xff, (size_t)(out->max_id + 1) * sizeof *out->slot);
@@ -168,6 +170,9 @@ static sqlite3_stmt *usage_stmt(yq_db_t *db, int kind) {
 }
 
 int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_usage_fn fn, void *ctx) {
+    int folded = yq_st_fold(db);
+    if (folded < 0)
+        return folded;
     yq_stats_seg_t segs[YQ_STATS_MAX_SEGS];
     int nseg = yq_stats_plan(from, to, segs);
     if (nseg < 0)
@@ -269,7 +274,7 @@ static sqlite3_stmt *bookings_stmt(yq_db_t *db, int kind) {
 }
 
 int yq_st_bookings(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_bookings_fn fn, void *ctx) {
-    int folded = yq_st_fold_bookings(db); /* the rollups, complete (migration 070) */
+    int folded = yq_st_fold(db);
     if (folded < 0)
         return folded;
     yq_stats_seg_t segs[YQ_STATS_MAX_SEGS];
@@ -346,6 +351,7 @@ static const char *const rebuild_sql[] = {
     "DELETE FROM stats_bookings_day",
     "DELETE FROM stats_bookings_month",
     "DELETE FROM stats_bookings_delta",
+    "DELETE FROM stats_usage_delta",
     "INSERT INTO stats_usage_day (day, instrument_id, payer_zone_id, uses, minutes, external_minutes, "
     "cross_zone_minutes, samples, fee_fen) "
     "SELECT (u.start + 28800) / 86400, u.instrument_id, coalesce(o.zone_id, 0), " USAGE_SUMS
@@ -378,33 +384,46 @@ int yq_st_rebuild(yq_db_t *db) {
     return rc;
 }
 
+/* A rollup's rows plus the deltas not folded into it yet (migrations 070,
+ * 071): what it will hold after the next fold. */
+#define DELTA_SUMS                                                                                                     \
+    "sum(uses) AS uses, sum(minutes) AS minutes, sum(external_minutes) AS external_minutes, "                          \
+    "sum(cross_zone_minutes) AS cross_zone_minutes, sum(samples) AS samples, sum(fee_fen) AS fee_fen "
+#define DELTA_MONTH MONTH_OF("day * 86400 - 28800")
+
 static const char *const verify_sql[YQ_ST_ROLLUPS] = {
-    "WITH r AS (SELECT day, instrument_id, payer_zone_id, " USAGE_COLS " FROM stats_usage_day WHERE " USAGE_LIVE "), "
+    "WITH f AS (SELECT day, instrument_id, payer_zone_id, " DELTA_SUMS "FROM (SELECT day, instrument_id, "
+    "payer_zone_id, " USAGE_COLS " FROM stats_usage_day UNION ALL SELECT day, instrument_id, payer_zone_id, " USAGE_COLS
+    " FROM stats_usage_delta) GROUP BY 1, 2, 3), r AS (SELECT * FROM f WHERE " USAGE_LIVE "), "
     "a AS (SELECT (u.start + 28800) / 86400 AS day, u.instrument_id, coalesce(o.zone_id, 0) AS "
     "payer_zone_id, " USAGE_SUMS "FROM usage_records u LEFT JOIN orgs o ON o.id = u.payer_org_id GROUP BY 1, 2, 3), "
     "c AS (SELECT * FROM a WHERE " USAGE_LIVE ") " DIFF(r, c),
 
-    "WITH r AS (SELECT month, instrument_id, payer_zone_id, " USAGE_COLS " FROM stats_usage_month WHERE " USAGE_LIVE
+    "WITH f AS (SELECT month, instrument_id, payer_zone_id, " DELTA_SUMS "FROM (SELECT month, instrument_id, "
+    "payer_zone_id, " USAGE_COLS " FROM stats_usage_month UNION ALL SELECT " DELTA_MONTH " AS month, instrument_id, "
+    "payer_zone_id, " USAGE_COLS " FROM stats_usage_delta) GROUP BY 1, 2, 3), r AS (SELECT * FROM f WHERE " USAGE_LIVE
     "), a AS (SELECT " MONTH_OF(
         "u.start") " AS month, u.instrument_id, coalesce(o.zone_id, 0) AS payer_zone_id, " USAGE_SUMS
                    "FROM usage_records u LEFT JOIN orgs o ON o.id = u.payer_org_id GROUP BY 1, 2, 3), "
                    "c AS (SELECT * FROM a WHERE " USAGE_LIVE ") " DIFF(r, c),
 
-    "WITH r AS (SELECT instrument_id, month, user_id, payer_org_id, uses FROM stats_users_month WHERE uses <> 0), "
+    "WITH r AS (SELECT instrument_id, month, user_id, payer_org_id, sum(uses) AS uses FROM (SELECT instrument_id, "
+    "month, user_id, payer_org_id, uses FROM stats_users_month UNION ALL SELECT instrument_id, " DELTA_MONTH ", "
+    "user_id, payer_org_id, uses FROM stats_usage_delta) GROUP BY 1, 2, 3, 4 HAVING sum(uses) <> 0), "
     "a AS (SELECT instrument_id, " MONTH_OF(
         "start") " AS month, user_id, payer_org_id, "
                  "sum(CASE kind WHEN 'reversal' THEN -1 ELSE 1 END) AS uses FROM usage_records GROUP BY 1, 2, 3, 4), "
                  "c AS (SELECT * FROM a WHERE uses <> 0) " DIFF(r, c),
 
+    /* The year masks follow the folded month rows (their triggers), which
+     * the entry before checks against the records. */
     "WITH r AS (SELECT instrument_id, year, user_id, payer_org_id, months FROM stats_users_year WHERE months <> 0), "
-    "m AS (SELECT instrument_id, " MONTH_OF(
-        "start") " AS month, user_id, payer_org_id, "
-                 "sum(CASE kind WHEN 'reversal' THEN -1 ELSE 1 END) AS uses FROM usage_records GROUP BY 1, 2, 3, 4), "
-                 "c AS (SELECT instrument_id, month / 100 AS year, user_id, payer_org_id, sum(1 << (month % 100 - 1)) "
-                 "AS months "
-                 "FROM m WHERE uses > 0 GROUP BY 1, 2, 3, 4) " DIFF(r, c),
+    "c AS (SELECT instrument_id, month / 100 AS year, user_id, payer_org_id, sum(1 << (month % 100 - 1)) AS months "
+    "FROM stats_users_month WHERE uses > 0 GROUP BY 1, 2, 3, 4) " DIFF(r, c),
 
-    "WITH r AS (SELECT instrument_id, day, user_id, payer_org_id, uses FROM stats_users_day WHERE uses <> 0), "
+    "WITH r AS (SELECT instrument_id, day, user_id, payer_org_id, sum(uses) AS uses FROM (SELECT instrument_id, day, "
+    "user_id, payer_org_id, uses FROM stats_users_day UNION ALL SELECT instrument_id, day, user_id, payer_org_id, uses "
+    "FROM stats_usage_delta) GROUP BY 1, 2, 3, 4 HAVING sum(uses) <> 0), "
     "a AS (SELECT instrument_id, (start + 28800) / 86400 AS day, user_id, payer_org_id, "
     "sum(CASE kind WHEN 'reversal' THEN -1 ELSE 1 END) AS uses FROM usage_records GROUP BY 1, 2, 3, 4), "
     "c AS (SELECT * FROM a WHERE uses <> 0) " DIFF(r, c),
