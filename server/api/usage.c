@@ -239,13 +239,14 @@ static int read_filter(yq_req_t *req, filter_t *f) {
 /* The WHERE shared by the list and the summaries: the filters (?1 ... ?10)
  * and the read rules (?11 all, ?12 the caller, ?13 the caller's operator
  * institution). */
-#define USAGE_WHERE                                                                                                    \
+#define USAGE_WHERE_BY(START)                                                                                          \
     "WHERE (?1 = 0 OR u.instrument_id = ?1) AND (?2 = 0 OR u.provider_org_id = ?2 OR u.payer_org_id = ?2) "            \
     "AND (?3 = 0 OR u.user_id = ?3) AND (?4 = 0 OR u.group_id = ?4) AND (?5 = 0 OR u.booking_id = ?5) "                \
-    "AND u.start >= ?6 AND u.start < ?7 AND (?8 IS NULL OR u.period = ?8) AND (?9 IS NULL OR u.kind = ?9) "            \
+    "AND " START " >= ?6 AND " START " < ?7 AND (?8 IS NULL OR u.period = ?8) AND (?9 IS NULL OR u.kind = ?9) "        \
     "AND (?10 = 0 OR u.user_id = ?12) "                                                                                \
     "AND (?11 = 1 OR u.user_id = ?12 OR (?13 <> 0 AND u.provider_org_id = ?13) "                                       \
     "OR u.group_id IN (SELECT id FROM lab_groups WHERE pi_user_id = ?12)) "
+#define USAGE_WHERE USAGE_WHERE_BY("u.start")
 
 static void bind_filter(sqlite3_stmt *st, const filter_t *f, const yq_principal_t *p) {
     sqlite3_bind_int64(st, 1, f->instrument_id);
@@ -276,8 +277,14 @@ static void usage_list(yq_req_t *req) {
     if (!p || read_filter(req, &f) || yq_api_page(req, &limit, &before))
         return;
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st = yq_db_stmt(db, YQ_USAGE_SELECT USAGE_WHERE "AND (?14 = 0 OR u.id < ?14) "
-                                                                  "ORDER BY u.id DESC LIMIT ?15");
+    /* Without a time range the newest records come first straight from the
+     * rowid, and the scan stops at the page's end; with the range unusable
+     * ("+u.start") SQLite would otherwise walk usage_start over every record
+     * and sort them all (100-280 ms on the demo's 207k records, 3 ms so). */
+#define LIST_TAIL "AND (?14 = 0 OR u.id < ?14) ORDER BY u.id DESC LIMIT ?15"
+    sqlite3_stmt *st = f.from == INT64_MIN && f.to == INT64_MAX
+                           ? yq_db_stmt(db, YQ_USAGE_SELECT USAGE_WHERE_BY("+u.start") LIST_TAIL)
+                           : yq_db_stmt(db, YQ_USAGE_SELECT USAGE_WHERE LIST_TAIL);
     bind_filter(st, &f, p);
     sqlite3_bind_int64(st, 14, before);
     sqlite3_bind_int64(st, 15, limit + 1);
