@@ -23,7 +23,7 @@ OPT := -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=
 endif
 CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE),)
-LIBS    := -luv -lsqlite3 -lcjson -lsodium -lxlsxwriter -lm -lpthread
+LIBS    := -luv -lsqlite3 -lcjson -lsodium -lcrypto -lxlsxwriter -lm -lpthread
 
 SRCS      := $(shell find server -name '*.c' | sort)
 MAIN_SRC  := server/main.c

@@ -41,7 +41,7 @@ const lib = join(dirname(BIN), 'libyiqi.a');
 if (!existsSync(lib)) throw new Error(`${lib} is missing: build the server first`);
 const fill = join(ROOT, 'build/bench/usage_fill');
 execFileSync('cc', ['-std=c11', '-D_GNU_SOURCE', '-O2', `-I${join(ROOT, 'server')}`, '-o', fill, join(ROOT, 'bench/usage_fill.c'),
-  lib, '-lsqlite3', '-lsodium', '-luv', '-lcjson', '-lm', '-lpthread']);
+  lib, '-lsqlite3', '-lsodium', '-lcrypto', '-luv', '-lcjson', '-lm', '-lpthread']);
 
 const world = buildWorld({ extraInstruments: 1000 });
 try {

@@ -944,8 +944,11 @@ static int survey(const char *path, int64_t against, const char *against_hash, i
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (!h || sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, "SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM usage_records", -1, &st, NULL) !=
-            SQLITE_OK ||
+        sqlite3_prepare_v2(h,
+                           /* min() and max() together would scan the table; alone, each reads one end. */
+                           "SELECT coalesce((SELECT min(id) FROM usage_records), 1), "
+                           "coalesce((SELECT max(id) FROM usage_records), 0)",
+                           -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto done;
     *lo = sqlite3_column_int64(st, 0);

@@ -123,6 +123,12 @@ int yq_cli_serve(int argc, char **argv) {
     if (!db)
         return 1;
     yq_db_set_main(db);
+    /* Statistics deltas left by writers without a server (command-line
+     * tools, bulk fills) are folded now, before anyone waits on the loop. */
+    if (yq_st_fold(db) < 0) {
+        yq_db_close(db);
+        return 1;
+    }
     yq_api_register();
     yq_log_info("database %s, web %s", path, web);
     /* Group commit for every write that goes through it (db/batch.h), and

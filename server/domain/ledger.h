@@ -2,8 +2,8 @@
  * The usage ledger's hash chain (DOMAIN.md "Usage records"): every usage
  * record carries the SHA-256 of its canonical content, and that content
  * includes the previous record's hash, so editing, deleting or inserting a
- * stored record breaks the chain at that record. Pure: libsodium's
- * crypto_hash_sha256 and string building, no I/O.
+ * stored record breaks the chain at that record. Pure: SHA-256 (OpenSSL's
+ * libcrypto) and string building, no I/O.
  *
  * Canonical content, version 1 (one line of bytes, no trailing newline):
  *
@@ -74,6 +74,10 @@ typedef struct {
  * when it fits) and returns its length without the NUL, like snprintf: a
  * result >= size means buf was too small and holds a truncated prefix. */
 size_t yq_ledger_canonical(const yq_usage_record_t *r, char *buf, size_t size);
+
+/* SHA-256 of n bytes at data into out (32 bytes), by OpenSSL (which uses
+ * the CPU's SHA extensions where it has them). Thread-safe. */
+void yq_ledger_sha256(unsigned char out[32], const void *data, size_t n);
 
 /* The hash of r: lower-case hex SHA-256 of its canonical content, into out
  * (YQ_LEDGER_HASH_HEX bytes). Returns 0, or YQ_DOM_EINVAL when r or out is

@@ -27,7 +27,7 @@ done
 "$CLANG" -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
   -Iserver -I/usr/share/include/llhttp -o "$BUILD/fuzz_request" tests/fuzz/fuzz_request.c \
   $objs "$BUILD"/obj/gen/*.o "$BUILD"/llhttp-fuzz/*.o \
-  -luv -lsqlite3 -lcjson -lsodium -lxlsxwriter -lm -lpthread
+  -luv -lsqlite3 -lcjson -lsodium -lcrypto -lxlsxwriter -lm -lpthread
 
 mkdir -p "$BUILD/corpus"
 echo "fuzz: running fuzz_request for ${SECONDS_MAX}s"

@@ -1,7 +1,8 @@
 /* The usage ledger's hash chain (domain/ledger.c): the canonical content
  * byte for byte against a vector computed with sha256sum, injectivity of
  * the encoding, every field taking part in the hash, long and extreme
- * values, and walks that name an edited, deleted, inserted or reordered
+ * values, integers as printf writes them, SHA-256 (OpenSSL's) as
+ * libsodium computes it at every length, and walks that name an edited, deleted, inserted or reordered
  * record, split into ranges and merged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +198,104 @@ static void test_long_reason(void **state) {
     free(reason);
 }
 
+/* Every integer field is written as "%lld" would, around every power of
+ * ten and at the extremes (the formatter writes two digits at a time and
+ * counts digits from the bit length). */
+static void test_integers_as_printf(void **state) {
+    (void)state;
+    int64_t values[64 * 2 + 4];
+    size_t nv = 0;
+    values[nv++] = 0;
+    values[nv++] = INT64_MAX;
+    values[nv++] = INT64_MIN;
+    values[nv++] = INT64_MIN + 1;
+    for (int64_t p = 1;; p *= 10) { /* 10^0 ... 10^18 */
+        int64_t around[] = {p - 1, p, p + 1, -p, -(p - 1)};
+        for (size_t i = 0; i < 5; i++)
+            values[nv++] = around[i];
+        if (p > INT64_MAX / 10)
+            break;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        yq_usage_record_t r = sample();
+        r.id = values[i];
+        r.group_id = values[i]; /* nullable: empty when 0 */
+        r.fee_fen = values[i];
+        char want[YQ_LEDGER_CANON_MAX], got[YQ_LEDGER_CANON_MAX], id[24];
+        snprintf(id, sizeof id, "%lld", (long long)values[i]);
+        int n = snprintf(want, sizeof want,
+                         "yq1|%s|12|3|45|%s|7||8:original||1764550800|1764558000|120|0|13:self_operated|6:manual|9|"
+                         "7:2025-12|10:cross_zone|4:hour|20000|5000|15|4:used|0|%s|20000|20000|2|1764558100|" GEN "|0:",
+                         id, values[i] ? id : "", id);
+        assert_int_equal(yq_ledger_canonical(&r, got, sizeof got), n);
+        assert_string_equal(got, want);
+    }
+}
+
+/* A buffer of any size gets the needed length and the prefix that fits. */
+static void test_canonical_prefixes(void **state) {
+    (void)state;
+    yq_usage_record_t r = sample();
+    r.reason = "时间记错 wrong";
+    char whole[YQ_LEDGER_CANON_MAX], part[YQ_LEDGER_CANON_MAX];
+    size_t n = yq_ledger_canonical(&r, whole, sizeof whole);
+    for (size_t size = 1; size <= n + 2; size++) {
+        memset(part, 'z', sizeof part);
+        assert_int_equal(yq_ledger_canonical(&r, part, size), n);
+        size_t k = n < size ? n : size - 1;
+        assert_memory_equal(part, whole, k);
+        assert_int_equal(part[k], '\0');
+        assert_int_equal(part[size], 'z'); /* nothing written past size */
+    }
+}
+
+/* yq_ledger_sha256 (OpenSSL) gives libsodium's bytes at
+ * every length over several blocks, so every position of the padding. */
+static void test_sha256_as_libsodium(void **state) {
+    (void)state;
+    enum { MAX = 1100 };
+    unsigned char *data = malloc(MAX);
+    assert_non_null(data);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < MAX; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        data[i] = (unsigned char)x;
+    }
+    unsigned char want[32], got[32];
+    for (size_t n = 0; n <= MAX; n++) {
+        crypto_hash_sha256(want, data, n);
+        yq_ledger_sha256(got, data, n);
+        if (memcmp(want, got, 32))
+            print_error("SHA-256 differs at length %zu\n", n);
+        assert_memory_equal(got, want, 32);
+    }
+    /* FIPS 180-2's "abc". */
+    char hex[65];
+    yq_ledger_sha256(got, "abc", 3);
+    sodium_bin2hex(hex, sizeof hex, got, 32);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    free(data);
+}
+
+/* Records of every content length from one to several blocks hash as
+ * libsodium hashes their canonical content. */
+static void test_hash_every_length(void **state) {
+    (void)state;
+    char reason[400], canon[YQ_LEDGER_CANON_MAX], want[YQ_LEDGER_HASH_HEX], got[YQ_LEDGER_HASH_HEX];
+    unsigned char bin[crypto_hash_sha256_BYTES];
+    for (size_t len = 0; len < sizeof reason; len++) {
+        memset(reason, 'a' + (int)(len % 26), len);
+        reason[len] = '\0';
+        yq_usage_record_t r = sample();
+        r.reason = reason;
+        size_t n = yq_ledger_canonical(&r, canon, sizeof canon);
+        crypto_hash_sha256(bin, (const unsigned char *)canon, n);
+        sodium_bin2hex(want, sizeof want, bin, sizeof bin);
+        assert_int_equal(yq_ledger_hash(&r, got), 0);
+        assert_string_equal(got, want);
+    }
+}
+
 /* ---- chains ---- */
 
 #define N 10
@@ -379,6 +478,10 @@ int main(void) {
         cmocka_unit_test(test_injective),
         cmocka_unit_test(test_every_field_counts),
         cmocka_unit_test(test_long_reason),
+        cmocka_unit_test(test_integers_as_printf),
+        cmocka_unit_test(test_canonical_prefixes),
+        cmocka_unit_test(test_sha256_as_libsodium),
+        cmocka_unit_test(test_hash_every_length),
         cmocka_unit_test(test_walk_intact),
         cmocka_unit_test(test_walk_edit),
         cmocka_unit_test(test_walk_delete),
