@@ -239,13 +239,14 @@ static int read_filter(yq_req_t *req, filter_t *f) {
 /* The WHERE shared by the list and the summaries: the filters (?1 ... ?10)
  * and the read rules (?11 all, ?12 the caller, ?13 the caller's operator
  * institution). */
-#define USAGE_WHERE_BY(START)                                                                                          \
-    "WHERE (?1 = 0 OR u.instrument_id = ?1) AND (?2 = 0 OR u.provider_org_id = ?2 OR u.payer_org_id = ?2) "            \
+#define USAGE_WHERE_FOR(NARROW, START)                                                                                 \
+    "WHERE " NARROW "(?1 = 0 OR u.instrument_id = ?1) AND (?2 = 0 OR u.provider_org_id = ?2 OR u.payer_org_id = ?2) "  \
     "AND (?3 = 0 OR u.user_id = ?3) AND (?4 = 0 OR u.group_id = ?4) AND (?5 = 0 OR u.booking_id = ?5) "                \
     "AND " START " >= ?6 AND " START " < ?7 AND (?8 IS NULL OR u.period = ?8) AND (?9 IS NULL OR u.kind = ?9) "        \
     "AND (?10 = 0 OR u.user_id = ?12) "                                                                                \
     "AND (?11 = 1 OR u.user_id = ?12 OR (?13 <> 0 AND u.provider_org_id = ?13) "                                       \
     "OR u.group_id IN (SELECT id FROM lab_groups WHERE pi_user_id = ?12)) "
+#define USAGE_WHERE_BY(START) USAGE_WHERE_FOR("", START)
 #define USAGE_WHERE USAGE_WHERE_BY("u.start")
 
 static void bind_filter(sqlite3_stmt *st, const filter_t *f, const yq_principal_t *p) {
@@ -315,12 +316,20 @@ static void usage_summary(yq_req_t *req) {
                        "group_by");
         return;
     }
+    /* A summary reads every record it sums: with mine=1 or a group, a plain
+     * equality first lets SQLite read only those through usage_user or
+     * usage_group (the optional-filter terms cannot use an index). */
+#define SUMMARY_SQL(KEY, ORDER, NARROW)                                                                                \
+    "SELECT " KEY ", " SUM_COLS USAGE_WHERE_FOR(NARROW, "u.start") "GROUP BY 1 ORDER BY " ORDER " DESC LIMIT 500"
+#define SUMMARY_ROW(NARROW)                                                                                            \
+    {                                                                                                                  \
+        SUMMARY_SQL("u.period", "1", NARROW), SUMMARY_SQL("u.instrument_id", "5", NARROW),                             \
+            SUMMARY_SQL("u.group_id", "5", NARROW)                                                                     \
+    }
+    static const char *const summary_sql[3][3] = {SUMMARY_ROW(""), SUMMARY_ROW("u.user_id = ?12 AND "),
+                                                  SUMMARY_ROW("u.group_id = ?4 AND ")};
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st =
-        k == 0 ? yq_db_stmt(db, "SELECT u.period, " SUM_COLS USAGE_WHERE "GROUP BY 1 ORDER BY 1 DESC LIMIT 500")
-        : k == 1
-            ? yq_db_stmt(db, "SELECT u.instrument_id, " SUM_COLS USAGE_WHERE "GROUP BY 1 ORDER BY 5 DESC LIMIT 500")
-            : yq_db_stmt(db, "SELECT u.group_id, " SUM_COLS USAGE_WHERE "GROUP BY 1 ORDER BY 5 DESC LIMIT 500");
+    sqlite3_stmt *st = yq_db_stmt(db, summary_sql[f.mine ? 1 : f.group_id ? 2 : 0][k]);
     bind_filter(st, &f, p);
     static const char *const keys[] = {"key", "uses", "minutes", "samples", "fee_fen", "voucher_fen", "cash_fen"};
     cJSON *items = cJSON_CreateArray();

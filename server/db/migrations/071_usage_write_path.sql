@@ -40,8 +40,13 @@ BEGIN
 END;
 
 -- usage_user (user, start) and usage_payer (payer, start) cost each record two
--- more random pages and serve no query: the list and summaries filter by
+-- more random pages and served no query: the list and summaries filter by
 -- user and payer through optional parameters ("?3 = 0 OR u.user_id = ?3"),
--- which SQLite plans over usage_start or the rowid instead.
+-- which SQLite plans over usage_start or the rowid instead. The summaries of
+-- one's own or one's group's records (the usage page) do read by user or
+-- group, through a plain equality (api/usage.c); indexes on the id alone keep
+-- each user's and group's new records at the end of its range.
 DROP INDEX IF EXISTS usage_user;
 DROP INDEX IF EXISTS usage_payer;
+CREATE INDEX usage_user ON usage_records(user_id);
+CREATE INDEX usage_group ON usage_records(group_id) WHERE group_id IS NOT NULL;
