@@ -112,7 +112,7 @@ test-asan:
 	YIQI_BIN=build-asan/yiqi YIQI_ASAN=1 node --test --test-concurrency=1 tests/http/
 
 bench: $(BUILD)/yiqi web
-	bash bench/run.sh $(BENCH)
+	YIQI_BIN=$(BUILD)/yiqi bash bench/run.sh $(BENCH)
 
 fuzz:
 	bash tests/fuzz/run.sh
