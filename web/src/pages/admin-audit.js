@@ -11,6 +11,10 @@ const ACTIONS = [
   'role_change', 'user_create', 'user_update', 'user_disable', 'user_enable',
   'zone_create', 'zone_update', 'org_create', 'org_update', 'group_create', 'group_update',
   'token_create', 'token_revoke',
+  'instrument_create', 'instrument_update', 'instrument_retire', 'block_create', 'block_delete',
+  'qualification_grant', 'qualification_revoke', 'usage_correct', 'usage_void', 'voucher_issue', 'voucher_top_up',
+  'settlement_build', 'settlement_rebuild', 'settlement_build_failed', 'settlement_line_confirm',
+  'settlement_line_dispute', 'settlement_close', 'settlement_close_failed',
 ];
 
 addMessages({
@@ -51,6 +55,17 @@ addMessages({
     'audit.action.group_update': '修改课题组',
     'audit.action.token_create': '创建 API 令牌',
     'audit.action.token_revoke': '吊销 API 令牌',
+    'audit.action.instrument_create': '新增仪器',
+    'audit.action.instrument_update': '修改仪器',
+    'audit.action.instrument_retire': '仪器退役',
+    'audit.action.block_create': '设置维护时段',
+    'audit.action.block_delete': '删除维护时段',
+    'audit.action.qualification_grant': '登记培训资格',
+    'audit.action.qualification_revoke': '撤销培训资格',
+    'audit.action.usage_correct': '更正使用记录',
+    'audit.action.usage_void': '作废使用记录',
+    'audit.action.voucher_issue': '发放创新券',
+    'audit.action.voucher_top_up': '创新券追加额度',
   },
   en: {
     'adminAudit.title': 'Audit log',
@@ -89,6 +104,17 @@ addMessages({
     'audit.action.group_update': 'Group changed',
     'audit.action.token_create': 'API token created',
     'audit.action.token_revoke': 'API token revoked',
+    'audit.action.instrument_create': 'Instrument added',
+    'audit.action.instrument_update': 'Instrument changed',
+    'audit.action.instrument_retire': 'Instrument retired',
+    'audit.action.block_create': 'Maintenance block set',
+    'audit.action.block_delete': 'Maintenance block removed',
+    'audit.action.qualification_grant': 'Training recorded',
+    'audit.action.qualification_revoke': 'Training revoked',
+    'audit.action.usage_correct': 'Usage record corrected',
+    'audit.action.usage_void': 'Usage record voided',
+    'audit.action.voucher_issue': 'Voucher issued',
+    'audit.action.voucher_top_up': 'Voucher topped up',
   },
 });
 
