@@ -153,7 +153,7 @@ static void add_to_fig(void *ctx, int month, size_t idx, int64_t payer_zone_id, 
 
 int yq_stats_figures(yq_stats_query_t *q, int64_t from, int64_t to, yq_stats_fig_t *figs) {
     memset(figs, 0, q->cat.n * sizeof *figs);
-    int rc = yq_st_usage(yq_db_main(), &q->cat, from, to, add_to_fig, figs);
+    int rc = yq_st_usage_totals(yq_db_main(), &q->cat, from, to, yq_now(), add_to_fig, figs);
     for (size_t i = 0; i < q->cat.n; i++) {
         int64_t lo, hi;
         yq_stats_in_service(from, to, q->cat.ins[i].since, q->cat.ins[i].until, &lo, &hi);
@@ -164,8 +164,33 @@ int yq_stats_figures(yq_stats_query_t *q, int64_t from, int64_t to, yq_stats_fig
     return rc;
 }
 
-int yq_stats_people(yq_stats_query_t *q, size_t idx, int64_t from, int64_t to, yq_stats_fig_t *fig) {
-    return yq_st_people(yq_db_main(), q->cat.ins[idx].id, from, to, &fig->users, &fig->orgs);
+static int by_index(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+int yq_stats_people(yq_stats_query_t *q, const size_t *idx, size_t n, int64_t from, int64_t to, yq_stats_fig_t *figs) {
+    if (n == 0)
+        return 0;
+    /* The catalogue is in id order: indexes in order are ids in order. */
+    size_t *sorted = yq_xmalloc(n * sizeof *sorted);
+    memcpy(sorted, idx, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_index);
+    int64_t *ids = yq_xmalloc(3 * n * sizeof *ids), *users = ids + n, *orgs = ids + 2 * n;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (m == 0 || sorted[m - 1] != sorted[k])
+            sorted[m++] = sorted[k];
+    for (size_t k = 0; k < m; k++)
+        ids[k] = q->cat.ins[sorted[k]].id;
+    int rc = yq_st_people_many(yq_db_main(), ids, m, from, to, users, orgs);
+    for (size_t k = 0; k < m && rc == 0; k++) {
+        figs[sorted[k]].users = users[k];
+        figs[sorted[k]].orgs = orgs[k];
+    }
+    free(ids);
+    free(sorted);
+    return rc;
 }
 
 double yq_stats_ratio(double x) {
@@ -320,20 +345,23 @@ static size_t ordered(const yq_stats_query_t *q, const yq_stats_fig_t *figs, int
 }
 
 /* Answers with the page [offset, offset + limit) of the ordered instruments
- * (or, for CSV, all of them), users counted for each row shown. */
+ * (or, for CSV, all of them), users counted for the rows shown, all at once. */
 static void reply_instruments(yq_stats_query_t *q, yq_stats_fig_t *figs, const order_t *o, size_t n, int64_t offset,
                               int64_t limit, const char *csv_name, int64_t from, int64_t to) {
     size_t lo = q->csv ? 0 : (size_t)offset < n ? (size_t)offset : n;
     size_t hi = q->csv ? n : lo + (size_t)limit < n ? lo + (size_t)limit : n;
-    cJSON *items = cJSON_CreateArray();
-    for (size_t k = lo; k < hi; k++) {
-        if (yq_stats_people(q, o[k].idx, from, to, &figs[o[k].idx]) < 0) {
-            cJSON_Delete(items);
-            yq_api_internal(q->req);
-            return;
-        }
-        cJSON_AddItemToArray(items, instrument_json(q, o[k].idx, &figs[o[k].idx]));
+    size_t *shown = yq_xmalloc((hi > lo ? hi - lo : 1) * sizeof *shown);
+    for (size_t k = lo; k < hi; k++)
+        shown[k - lo] = o[k].idx;
+    int rc = yq_stats_people(q, shown, hi - lo, from, to, figs);
+    free(shown);
+    if (rc < 0) {
+        yq_api_internal(q->req);
+        return;
     }
+    cJSON *items = cJSON_CreateArray();
+    for (size_t k = lo; k < hi; k++)
+        cJSON_AddItemToArray(items, instrument_json(q, o[k].idx, &figs[o[k].idx]));
     if (q->csv) {
         yq_stats_reply_csv(q->req, csv_name, items, instrument_keys);
         return;
@@ -659,7 +687,10 @@ static void stats_summary(yq_req_t *req) {
     yq_stats_fig_t *figs = yq_xcalloc(q.cat.n ? q.cat.n : 1, sizeof *figs);
     unsigned char *used = mode == G_MONTH ? yq_xcalloc((q.cat.n ? q.cat.n : 1) * gr.n, 1) : NULL;
     summary_ctx_t ctx = {&gr, figs, used};
-    if (yq_st_usage(yq_db_main(), &q.cat, q.f.from, q.f.to, add_to_group, &ctx) < 0) {
+    /* By month the rows' months matter; otherwise only the totals. */
+    if ((mode == G_MONTH
+             ? yq_st_usage(yq_db_main(), &q.cat, q.f.from, q.f.to, add_to_group, &ctx)
+             : yq_st_usage_totals(yq_db_main(), &q.cat, q.f.from, q.f.to, yq_now(), add_to_group, &ctx)) < 0) {
         yq_api_internal(req);
     } else {
         group_t total = {.key = "total", .name_zh = "合计", .name_en = "Total"};
@@ -739,7 +770,7 @@ static void stats_flows(yq_req_t *req) {
         return;
     size_t nz = (size_t)(q.nzones ? q.nzones : 1);
     flows_ctx_t ctx = {&q, yq_xcalloc(nz * nz, sizeof(yq_st_sums_t))};
-    if (yq_st_usage(yq_db_main(), &q.cat, q.f.from, q.f.to, add_flow, &ctx) < 0) {
+    if (yq_st_usage_totals(yq_db_main(), &q.cat, q.f.from, q.f.to, yq_now(), add_flow, &ctx) < 0) {
         yq_api_internal(req);
     } else {
         cJSON *items = cJSON_CreateArray(), *zones = cJSON_CreateArray();

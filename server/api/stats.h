@@ -64,8 +64,10 @@ typedef struct {
  * range), into figs[0 .. q->cat.n). Returns 0 or a negative code. */
 int yq_stats_figures(yq_stats_query_t *q, int64_t from, int64_t to, yq_stats_fig_t *figs);
 
-/* Fills users and orgs of figs[idx] over [from, to). Returns 0 or < 0. */
-int yq_stats_people(yq_stats_query_t *q, size_t idx, int64_t from, int64_t to, yq_stats_fig_t *fig);
+/* Fills users and orgs of figs[idx[k]] for k < n (catalogue indexes, any
+ * order) over [from, to), all in one call (api/stats_store.h,
+ * yq_st_people_many). Returns 0 or < 0. */
+int yq_stats_people(yq_stats_query_t *q, const size_t *idx, size_t n, int64_t from, int64_t to, yq_stats_fig_t *figs);
 
 /* A ratio rounded to six decimals, for JSON. */
 double yq_stats_ratio(double x);

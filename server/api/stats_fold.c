@@ -31,8 +31,10 @@ static int pending(yq_db_t *db) {
 #define MONTH_OF_DAY "CAST(strftime('%Y%m', day * 86400, 'unixepoch') AS INTEGER)"
 
 /* The fold itself, in an open transaction: each rollup gets the grouped sum
- * of the deltas (the upserts into stats_users_month fire its triggers, which
- * keep stats_users_year), then the logs are emptied. */
+ * of the deltas (the upserts fire the triggers that keep the derived rows:
+ * stats_users_year's masks from stats_users_day, migration 072, and
+ * stats_usage_year from stats_usage_month, migration 073), then the logs
+ * are emptied. */
 static int fold(yq_db_t *db) {
     static const char *const steps[] = {
         "INSERT INTO stats_bookings_day (day, instrument_id, status, n) "

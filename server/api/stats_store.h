@@ -11,9 +11,11 @@
  *                     instrument, payer zone), read as yq_stats_plan()
  *                     splits the range: month rows, day rows, and the
  *                     records of partial days;
+ *   yq_st_usage_totals() the same sums without months, read with year
+ *                     rows and subtraction where that reads fewer rows;
  *   yq_st_rated()     an instrument's rated minutes over [from, to);
- *   yq_st_people()    distinct users and payer institutions of one
- *                     instrument over [from, to);
+ *   yq_st_people_many() distinct users and payer institutions of
+ *                     instruments over [from, to);
  *   yq_st_bookings()  booking counts by status, visited like the usage;
  *   yq_st_verify()    recomputes every rollup from the log and the bookings
  *                     and counts the rows that differ (a full scan, on its
@@ -96,6 +98,16 @@ typedef void (*yq_st_usage_fn)(void *ctx, int month, size_t idx, int64_t payer_z
  * Returns 0, YQ_DOM_EINVAL-like -1 when to < from, or a negative code. */
 int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_usage_fn fn, void *ctx);
 
+/* The same sums as yq_st_usage, but totals only: every row is visited with
+ * month 0, and some are subtracted (their sums negated), as the range is
+ * read as whole years, months and days less what lies outside it where
+ * that reads fewer rows (stats_usage_year, migration 073). For visitors
+ * that only add, per instrument and payer zone. `now` (yq_now()) only
+ * guides the choice: units after it are taken to be empty, and read
+ * anyway where the plan needs them, so the sums never depend on it. */
+int yq_st_usage_totals(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, int64_t now,
+                       yq_st_usage_fn fn, void *ctx);
+
 /* Rated minutes of instrument idx over [from, to): its category's hours
  * prorated over the part of the range it was in service, less the
  * maintenance blocks there (only blocks loaded with the catalogue count, so
@@ -103,8 +115,14 @@ int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t t
 int64_t yq_st_rated(const yq_st_catalogue_t *c, size_t idx, int64_t from, int64_t to);
 
 /* Distinct users and payer institutions with uses left (records minus
- * reversals) on instrument_id over [from, to). Returns 0 or a negative
- * code. */
+ * reversals) on each of the instruments ids[0 .. n) (ascending, distinct)
+ * over [from, to), into users[i] and orgs[i]: whole days from the month and
+ * day masks of stats_users_year (migration 072), one row per instrument,
+ * user, payer and year the range touches; the records of partial days once
+ * for all the instruments. Returns 0 or a negative code. */
+int yq_st_people_many(yq_db_t *db, const int64_t *ids, size_t n, int64_t from, int64_t to, int64_t *users,
+                      int64_t *orgs);
+/* The same for one instrument. */
 int yq_st_people(yq_db_t *db, int64_t instrument_id, int64_t from, int64_t to, int64_t *users, int64_t *orgs);
 
 /* Called once per booking rollup row (or booking of a partial day): the
@@ -137,7 +155,7 @@ int yq_st_zones(yq_db_t *db, yq_arena_t *a, yq_st_zone_t **out);
  * one read transaction, and never touches yq_db_main(): thread-safe, for
  * the thread pool (a full scan takes seconds on a year of records).
  * Returns 0 or YQ_DB_ERROR. */
-#define YQ_ST_ROLLUPS 7
+#define YQ_ST_ROLLUPS 8
 typedef struct {
     const char *name[YQ_ST_ROLLUPS];
     int64_t rows[YQ_ST_ROLLUPS]; /* non-zero rows in the rollup */

@@ -409,33 +409,45 @@ test('the rollups equal a full recomputation of the log; /stats/verify notices t
     cross_zone_minutes: acc.cross_zone_minutes + (u.tier === 'cross_zone' ? u.minutes : 0),
     samples: acc.samples + u.samples, fee_fen: acc.fee_fen + u.fee_fen,
   });
-  const live = (m) => new Map([...m].filter(([, v]) => Object.values(v).some((x) => x !== 0)));
-  const table = (name, keys) => new Map(rows(`SELECT * FROM ${name}`).map((r) => [keys.map((k) => r[k]).join('|'),
+  const live = (m) => new Map([...m].filter(([, v]) => Object.values(v).some((x) => x !== 0 && x !== '0')));
+  const table = (name, keys, select = `SELECT * FROM ${name}`) => new Map(rows(select).map((r) => [keys.map((k) => r[k]).join('|'),
     Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k)))]));
+  // The day masks of stats_users_year (migration 072): bit k % 61 of word
+  // d<k / 61> for the k-th day of the local year, read as text (they pass 2^53).
+  const WORDS = [0, 1, 2, 3, 4, 5];
+  const yearSelect = `SELECT instrument_id, year, user_id, payer_org_id, months, ${WORDS.map((i) => `CAST(d${i} AS TEXT) AS d${i}`).join(', ')} FROM stats_users_year`;
   const cases = [
     ['stats_usage_day', ['day', 'instrument_id', 'payer_zone_id'], group(s.usage, (u) => [dayOf(u.start), u.instrument_id, u.payer_zone_id], sums)],
     ['stats_usage_month', ['month', 'instrument_id', 'payer_zone_id'], group(s.usage, (u) => [month(u.start), u.instrument_id, u.payer_zone_id], sums)],
     ['stats_users_month', ['instrument_id', 'month', 'user_id', 'payer_org_id'],
       group(s.usage, (u) => [u.instrument_id, month(u.start), u.user_id, u.payer_org_id], (a = { uses: 0 }, u) => ({ uses: a.uses + (u.kind === 'reversal' ? -1 : 1) }))],
+    ['stats_usage_year', ['year', 'instrument_id', 'payer_zone_id'], group(s.usage, (u) => [Math.floor(month(u.start) / 100), u.instrument_id, u.payer_zone_id], sums)],
     ['stats_users_year', ['instrument_id', 'year', 'user_id', 'payer_org_id'], (() => {
-      const m = group(s.usage, (u) => [u.instrument_id, month(u.start), u.user_id, u.payer_org_id], (a = 0, u) => a + (u.kind === 'reversal' ? -1 : 1));
+      const net = (a = 0, u) => a + (u.kind === 'reversal' ? -1 : 1);
       const y = new Map();
-      for (const [k, n] of m) {
+      const entry = (key) => y.get(key) || y.set(key, { months: 0, words: WORDS.map(() => 0n) }).get(key);
+      for (const [k, n] of group(s.usage, (u) => [u.instrument_id, month(u.start), u.user_id, u.payer_org_id], net)) {
         const [ins, mon, user, payer] = k.split('|').map(Number);
-        const key = [ins, Math.floor(mon / 100), user, payer].join('|');
-        const v = y.get(key) || { months: 0 };
+        const v = entry([ins, Math.floor(mon / 100), user, payer].join('|'));
         if (n > 0) v.months |= 1 << ((mon % 100) - 1);
-        y.set(key, v);
       }
-      return y;
-    })()],
+      for (const [k, n] of group(s.usage, (u) => [u.instrument_id, dayOf(u.start), u.user_id, u.payer_org_id], net)) {
+        if (n <= 0) continue;
+        const [ins, day, user, payer] = k.split('|').map(Number);
+        const year = new Date(day * DAY * 1000).getUTCFullYear();
+        const doy = day - Date.UTC(year, 0, 1) / 1000 / DAY;
+        const v = entry([ins, year, user, payer].join('|'));
+        v.words[Math.floor(doy / 61)] |= 1n << BigInt(doy % 61);
+      }
+      return new Map([...y].map(([k, v]) => [k, { months: v.months, ...Object.fromEntries(WORDS.map((i) => [`d${i}`, String(v.words[i])])) }]));
+    })(), yearSelect],
     ['stats_users_day', ['instrument_id', 'day', 'user_id', 'payer_org_id'],
       group(s.usage, (u) => [u.instrument_id, dayOf(u.start), u.user_id, u.payer_org_id], (a = { uses: 0 }, u) => ({ uses: a.uses + (u.kind === 'reversal' ? -1 : 1) }))],
     ['stats_bookings_day', ['day', 'instrument_id', 'status'], group(s.bookings, (b) => [dayOf(b.start), b.instrument_id, b.status], (a = { n: 0 }) => ({ n: a.n + 1 }))],
     ['stats_bookings_month', ['month', 'instrument_id', 'status'], group(s.bookings, (b) => [month(b.start), b.instrument_id, b.status], (a = { n: 0 }) => ({ n: a.n + 1 }))],
   ];
-  for (const [name, keys, want] of cases) {
-    const got = live(table(name, keys));
+  for (const [name, keys, want, select] of cases) {
+    const got = live(table(name, keys, select));
     assert.ok(got.size > 0, name);
     assert.deepEqual(Object.fromEntries(got), Object.fromEntries(live(want)), name);
   }

@@ -1,13 +1,16 @@
 /*
- * The statistics rollups (migration 060, api/stats_store.c) on a fresh
- * database built by the real migrations: thousands of random usage records
- * (with reversals and corrections) and bookings (with status changes and
- * moves) are written straight into the tables, so the triggers keep the
- * rollups; then, for hundreds of random ranges - whole months, whole days,
- * partial days, across New Year - the figures read from the rollups must
- * equal the figures computed from the raw rows by the pure formulas
- * (domain/stats.h), and yq_st_verify must find the rollups equal to a full
- * recomputation, and notice one edited behind its back.
+ * The statistics rollups (migrations 060, 070-073; api/stats_store.c)
+ * on a fresh database built by the real migrations: thousands of random
+ * usage records (with reversals and corrections) and bookings (with status
+ * changes and moves) are written straight into the tables, so the triggers
+ * keep the rollups, folded every few records (api/stats_fold.c) so that
+ * rollup rows are updated as well as inserted; then, for hundreds of random
+ * ranges - whole months, whole days, partial days, across New Year - the
+ * figures read from the rollups (month by month, as totals with years and
+ * subtraction for several "now"s, distinct users one instrument at a time
+ * and all at once) must equal the figures computed from the raw rows by the
+ * pure formulas (domain/stats.h), and yq_st_verify must find the rollups
+ * equal to a full recomputation, and notice one edited behind its back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "api/stats_fold.h"
 #include "api/stats_store.h"
 #include "core/arena.h"
 #include "core/timeutil.h"
@@ -146,6 +150,8 @@ static void insert_usage_history(void) {
         r.samples = rnd(5);
         r.fee = rnd(50000);
         recs[nrecs++] = r;
+        if (nrecs % 5 == 0) /* folded now and then: later records update the rollup rows */
+            assert_int_equal(yq_st_fold(db), 0);
         int64_t id = insert_usage(&r, "original", 0);
         int64_t dice = rnd(10);
         if (dice < 2) { /* voided or corrected: a reversal with the original's start */
@@ -155,6 +161,8 @@ static void insert_usage_history(void) {
             rev.samples = -r.samples;
             rev.fee = -r.fee;
             recs[nrecs++] = rev;
+            if (rnd(3) == 0) /* the void in a later fold: its day's bit is cleared */
+                assert_int_equal(yq_st_fold(db), 0);
             insert_usage(&rev, "reversal", id);
             if (dice == 1) { /* the correction, on another day */
                 rec_t c = r;
@@ -261,6 +269,12 @@ static void visit_sums(void *ctx, int month, size_t idx, int64_t payer_zone_id, 
     yq_st_sums_add(&((yq_st_sums_t *)ctx)[idx], s);
 }
 
+static void visit_total(void *ctx, int month, size_t idx, int64_t payer_zone_id, const yq_st_sums_t *s) {
+    assert_int_equal(month, 0);
+    (void)payer_zone_id;
+    yq_st_sums_add(&((yq_st_sums_t *)ctx)[idx], s);
+}
+
 static void visit_bookings(void *ctx, int month, size_t idx, const char *status, int64_t n) {
     (void)month;
     assert_int_equal(yq_stats_bookings_add(&((yq_stats_bookings_t *)ctx)[idx], status, n), 0);
@@ -276,6 +290,26 @@ static void check_range(int64_t from, int64_t to) {
     yq_stats_bookings_t got_b[NINS] = {{0}};
     assert_int_equal(yq_st_usage(db, &cat, from, to, visit_sums, got), 0);
     assert_int_equal(yq_st_bookings(db, &cat, from, to, visit_bookings, got_b), 0);
+    /* The totals, planned for a "now" before, inside and after the range
+     * (the plan changes, the sums must not). */
+    const int64_t nows[] = {from - 40 * 86400, from + (to - from) / 2, to, T("2026-11-29T10:00:00+08:00")};
+    for (size_t k = 0; k < sizeof nows / sizeof nows[0]; k++) {
+        int64_t now = nows[k];
+        yq_st_sums_t tot[NINS] = {{0}};
+        assert_int_equal(yq_st_usage_totals(db, &cat, from, to, now, visit_total, tot), 0);
+        for (size_t idx = 0; idx < cat.n; idx++)
+            if (memcmp(&tot[idx], &got[idx], sizeof tot[idx]) != 0)
+                fail_msg("instrument %lld over [%lld, %lld), now %lld: totals {%lld min, %lld uses} differ from the "
+                         "month rows {%lld min, %lld uses}",
+                         (long long)cat.ins[idx].id, (long long)from, (long long)to, (long long)now,
+                         (long long)tot[idx].minutes, (long long)tot[idx].uses, (long long)got[idx].minutes,
+                         (long long)got[idx].uses);
+    }
+    /* Distinct users of every instrument in one call. */
+    int64_t ids[NINS], all_users[NINS], all_orgs[NINS];
+    for (size_t idx = 0; idx < cat.n; idx++)
+        ids[idx] = cat.ins[idx].id;
+    assert_int_equal(yq_st_people_many(db, ids, cat.n, from, to, all_users, all_orgs), 0);
     for (size_t idx = 0; idx < cat.n; idx++) {
         int64_t id = cat.ins[idx].id;
         yq_stats_row_t rows[NUSAGE + 8];
@@ -300,10 +334,11 @@ static void check_range(int64_t from, int64_t to) {
                      (long long)want.samples, (long long)want.fee_fen);
         int64_t users, orgs;
         assert_int_equal(yq_st_people(db, id, from, to, &users, &orgs), 0);
-        if (users != want.users || orgs != want.orgs)
-            fail_msg("instrument %lld over [%lld, %lld): users %lld / orgs %lld, records say %lld / %lld",
+        if (users != want.users || orgs != want.orgs || all_users[idx] != want.users || all_orgs[idx] != want.orgs)
+            fail_msg("instrument %lld over [%lld, %lld): users %lld / orgs %lld (all at once %lld / %lld), records "
+                     "say %lld / %lld",
                      (long long)id, (long long)from, (long long)to, (long long)users, (long long)orgs,
-                     (long long)want.users, (long long)want.orgs);
+                     (long long)all_users[idx], (long long)all_orgs[idx], (long long)want.users, (long long)want.orgs);
         /* Rated: the in-service part of the range, less every block of the instrument. */
         yq_stats_block_t blocks[64];
         size_t nb = 0;
@@ -369,15 +404,76 @@ static void test_verify(void **state) {
     recs[nrecs++] = late;
     insert_usage(&late, "original", 0);
     assert_int_equal(yq_st_verify(path, &v), 0);
-    assert_int_equal(v.diff[0] + v.diff[1] + v.diff[2] + v.diff[3] + v.diff[4], 0);
+    for (int i = 0; i < YQ_ST_ROLLUPS; i++)
+        assert_int_equal(v.diff[i], 0);
     check_range(span_from, span_from + 3 * 86400);
 
-    /* One row edited behind the triggers' back is found (it differs both ways). */
-    exec_ok("UPDATE stats_users_month SET uses = uses + 1 WHERE (instrument_id, month, user_id, payer_org_id) = "
-            "(SELECT instrument_id, month, user_id, payer_org_id FROM stats_users_month WHERE uses > 0 LIMIT 1)");
+    /* A lone user's day, folded step by step: the record sets the day's bit
+     * in stats_users_year, its void clears it, a new record sets it again. */
+    int64_t day = yq_stats_day_of(T("2026-03-10T00:00:00+08:00")), t0 = yq_stats_day_start(day);
+    rec_t lone = {.instrument = 2, .user = NUSERS, .payer = user_org[NUSERS], .start = t0 + 9 * 3600, .minutes = 40};
+    int64_t users, orgs, before_users;
+    assert_int_equal(yq_st_people(db, 2, t0, t0 + 86400, &before_users, &orgs), 0);
+    for (size_t k = 0; k < nrecs; k++)
+        assert_false(recs[k].instrument == 2 && recs[k].user == NUSERS && yq_stats_day_of(recs[k].start) == day);
+    recs[nrecs++] = lone;
+    int64_t lone_id = insert_usage(&lone, "original", 0);
+    assert_int_equal(yq_st_fold(db), 0);
+    assert_int_equal(yq_st_people(db, 2, t0, t0 + 86400, &users, &orgs), 0);
+    assert_int_equal(users, before_users + 1);
+    rec_t lone_void = lone;
+    lone_void.reversal = 1;
+    lone_void.minutes = -lone.minutes;
+    recs[nrecs++] = lone_void;
+    insert_usage(&lone_void, "reversal", lone_id);
+    assert_int_equal(yq_st_fold(db), 0);
+    assert_int_equal(yq_st_people(db, 2, t0, t0 + 86400, &users, &orgs), 0);
+    assert_int_equal(users, before_users);
+    lone.start += 3600;
+    recs[nrecs++] = lone;
+    insert_usage(&lone, "original", 0);
+    assert_int_equal(yq_st_fold(db), 0);
+    assert_int_equal(yq_st_people(db, 2, t0, t0 + 86400, &users, &orgs), 0);
+    assert_int_equal(users, before_users + 1);
     assert_int_equal(yq_st_verify(path, &v), 0);
-    assert_int_equal(v.diff[2], 2);
-    assert_int_equal(v.diff[0] + v.diff[1] + v.diff[3] + v.diff[4] + v.diff[5] + v.diff[6], 0);
+    for (int i = 0; i < YQ_ST_ROLLUPS; i++)
+        assert_int_equal(v.diff[i], 0);
+    check_range(t0 - 40 * 86400, t0 + 86400);
+    check_range(t0 + 3600, t0 + 86400 * 300);
+
+    /* One row edited behind the triggers' back is found (it differs both
+     * ways), in its own table only: the ones kept from it follow it. */
+    static const char *const edits[][3] = {
+        {"stats_users_month",
+         "UPDATE stats_users_month SET uses = uses + 1 WHERE (instrument_id, month, user_id, "
+         "payer_org_id) = (SELECT instrument_id, month, user_id, payer_org_id FROM "
+         "stats_users_month WHERE uses > 0 LIMIT 1)",
+         "UPDATE stats_users_month SET uses = uses - 1 WHERE (instrument_id, month, user_id, payer_org_id) = (SELECT "
+         "instrument_id, month, user_id, payer_org_id FROM stats_users_month WHERE uses > 0 LIMIT 1)"},
+        {"stats_users_year",
+         "UPDATE stats_users_year SET d3 = (d3 | 8) - (d3 & 8) WHERE (instrument_id, year, "
+         "user_id, payer_org_id) = (SELECT instrument_id, year, user_id, payer_org_id FROM "
+         "stats_users_year WHERE months <> 0 LIMIT 1)",
+         "UPDATE stats_users_year SET d3 = (d3 | 8) - (d3 & 8) WHERE (instrument_id, year, user_id, payer_org_id) = "
+         "(SELECT instrument_id, year, user_id, payer_org_id FROM stats_users_year WHERE months <> 0 LIMIT 1)"},
+        {"stats_usage_year",
+         "UPDATE stats_usage_year SET minutes = minutes + 7 WHERE (year, instrument_id, "
+         "payer_zone_id) = (SELECT year, instrument_id, payer_zone_id FROM stats_usage_year "
+         "LIMIT 1)",
+         "UPDATE stats_usage_year SET minutes = minutes - 7 WHERE (year, instrument_id, payer_zone_id) = (SELECT "
+         "year, instrument_id, payer_zone_id FROM stats_usage_year LIMIT 1)"},
+    };
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        exec_ok(edits[e][1]);
+        assert_int_equal(yq_st_verify(path, &v), 0);
+        for (int i = 0; i < YQ_ST_ROLLUPS; i++)
+            if (v.diff[i] != (strcmp(v.name[i], edits[e][0]) == 0 ? 2 : 0))
+                fail_msg("after editing %s: %s differs in %lld rows", edits[e][0], v.name[i], (long long)v.diff[i]);
+        exec_ok(edits[e][2]);
+        assert_int_equal(yq_st_verify(path, &v), 0);
+        for (int i = 0; i < YQ_ST_ROLLUPS; i++)
+            assert_int_equal(v.diff[i], 0);
+    }
     assert_int_equal(yq_st_verify("/nonexistent/yq.db", &v), YQ_DB_ERROR);
 }
 
