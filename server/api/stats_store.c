@@ -169,7 +169,14 @@ static sqlite3_stmt *usage_stmt(yq_db_t *db, int kind) {
                           "WHERE u.start >= ?1 AND u.start < ?2");
 }
 
-int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_usage_fn fn, void *ctx) {
+/* One rollup read over a range: the deltas folded first, then each piece of
+ * yq_stats_plan's split read with the statement `pick` gives for its kind
+ * (rows keyed by column 0, instrument in column 1), and every row of a
+ * catalogued instrument handed to `row` with its month and index. */
+typedef void (*row_fn)(void *ctx, sqlite3_stmt *st, int month, size_t idx);
+
+static int walk_range(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to,
+                      sqlite3_stmt *(*pick)(yq_db_t *, int), row_fn row, void *ctx) {
     int folded = yq_st_fold(db);
     if (folded < 0)
         return folded;
@@ -178,23 +185,37 @@ int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t t
     if (nseg < 0)
         return YQ_DB_ERROR;
     for (int k = 0; k < nseg; k++) {
-        sqlite3_stmt *st = usage_stmt(db, segs[k].kind);
+        sqlite3_stmt *st = pick(db, segs[k].kind);
         sqlite3_bind_int64(st, 1, segs[k].lo);
         sqlite3_bind_int64(st, 2, segs[k].hi);
         int rc;
         while ((rc = yq_db_step(db, st)) == 1) {
             int64_t idx = yq_st_index(c, sqlite3_column_int64(st, 1));
-            if (idx < 0)
-                continue;
-            yq_st_sums_t s = {sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
-                              sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8)};
-            fn(ctx, row_month(segs[k].kind, st), (size_t)idx, sqlite3_column_int64(st, 2), &s);
+            if (idx >= 0)
+                row(ctx, st, row_month(segs[k].kind, st), (size_t)idx);
         }
         sqlite3_reset(st);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+typedef struct {
+    yq_st_usage_fn fn;
+    void *ctx;
+} usage_walk_t;
+
+static void usage_row(void *ctx, sqlite3_stmt *st, int month, size_t idx) {
+    usage_walk_t *w = ctx;
+    yq_st_sums_t s = {sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                      sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7), sqlite3_column_int64(st, 8)};
+    w->fn(w->ctx, month, idx, sqlite3_column_int64(st, 2), &s);
+}
+
+int yq_st_usage(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_usage_fn fn, void *ctx) {
+    usage_walk_t w = {fn, ctx};
+    return walk_range(db, c, from, to, usage_stmt, usage_row, &w);
 }
 
 /* ---- range totals: whole years, months and days, added or subtracted ----
@@ -667,30 +688,19 @@ static sqlite3_stmt *bookings_stmt(yq_db_t *db, int kind) {
     return yq_db_stmt(db, "SELECT start, instrument_id, status, 1 FROM bookings WHERE start >= ?1 AND start < ?2");
 }
 
+typedef struct {
+    yq_st_bookings_fn fn;
+    void *ctx;
+} bookings_walk_t;
+
+static void bookings_row(void *ctx, sqlite3_stmt *st, int month, size_t idx) {
+    bookings_walk_t *w = ctx;
+    w->fn(w->ctx, month, idx, (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+}
+
 int yq_st_bookings(yq_db_t *db, const yq_st_catalogue_t *c, int64_t from, int64_t to, yq_st_bookings_fn fn, void *ctx) {
-    int folded = yq_st_fold(db);
-    if (folded < 0)
-        return folded;
-    yq_stats_seg_t segs[YQ_STATS_MAX_SEGS];
-    int nseg = yq_stats_plan(from, to, segs);
-    if (nseg < 0)
-        return YQ_DB_ERROR;
-    for (int k = 0; k < nseg; k++) {
-        sqlite3_stmt *st = bookings_stmt(db, segs[k].kind);
-        sqlite3_bind_int64(st, 1, segs[k].lo);
-        sqlite3_bind_int64(st, 2, segs[k].hi);
-        int rc;
-        while ((rc = yq_db_step(db, st)) == 1) {
-            int64_t idx = yq_st_index(c, sqlite3_column_int64(st, 1));
-            if (idx >= 0)
-                fn(ctx, row_month(segs[k].kind, st), (size_t)idx, (const char *)sqlite3_column_text(st, 2),
-                   sqlite3_column_int64(st, 3));
-        }
-        sqlite3_reset(st);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    bookings_walk_t w = {fn, ctx};
+    return walk_range(db, c, from, to, bookings_stmt, bookings_row, &w);
 }
 
 int yq_st_zones(yq_db_t *db, yq_arena_t *a, yq_st_zone_t **out) {
