@@ -21,7 +21,12 @@ int64_t yq_now(void) {
         clock_offset = s ? strtoll(s, NULL, 10) : 0;
         clock_offset_loaded = 1;
     }
-    return (int64_t)time(NULL) + clock_offset;
+    /* Not time(NULL): glibc reads that from the coarse clock, which can
+     * trail the real one by a tick, so an "end = now" sent by a client just
+     * after a second began was refused as in the future. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec + clock_offset;
 }
 
 int64_t yq_days_from_civil(int y, int m, int d) {
