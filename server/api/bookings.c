@@ -7,7 +7,8 @@
  * job to the group commit (db/batch.h). The job inserts the booking; the
  * trigger bookings_no_overlap_insert (migration 030) refuses an overlap
  * inside the same transaction, which the job reports as 409 slot_taken. The
- * answer is sent only after the COMMIT is on disk.
+ * job runs on the group commit's writer thread; the loop writes the answer
+ * (reading the committed booking) only after the COMMIT is on disk.
  *
  * Recurring bookings ({"repeat": {"weekly": N, "mode": ...}}) are N weekly
  * occurrences in one job: all_or_nothing rolls back the job's savepoint when
@@ -25,9 +26,6 @@
  * and when), audits staff actions and notifies the booking's user.
  */
 
-/* Until the pure domain layer (domain/booking_rules.h, domain/fees.h) is in the tree this file
- * builds to an empty stand-in, so the rest of the server still builds.
- * TEMPORARY: remove this guard once those headers land. */
 #include <cjson/cJSON.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -58,6 +56,10 @@ typedef struct {
     yq_req_t *req;
     int64_t user_id, group_id, payer_org_id, instrument_id;
     int64_t start[MAX_REPEAT], end[MAX_REPEAT], fee[MAX_REPEAT];
+    int64_t ids[MAX_REPEAT]; /* inserted, or a negative code (skipped) */
+    int64_t created_at, owner_org_id;
+    /* For the answer (in the request's arena, alive until it is answered). */
+    const char *instrument_name_zh, *instrument_name_en, *user_name;
     int n, skip_taken, series;
     int needs_pi, needs_operator;
     char *purpose;
@@ -149,22 +151,55 @@ static int set_series(int64_t id, int64_t series) {
     return rc < 0 ? rc : 0;
 }
 
+/* Occurrence i as the API shows it, from the values just written. */
+static cJSON *occurrence_json(const create_t *c, int i) {
+    int pending = c->needs_pi || c->needs_operator;
+    int64_t series = 0;
+    for (int k = 0; c->series && k < c->n && !series; k++)
+        if (c->ids[k] > 0)
+            series = c->ids[k];
+    yq_bk_row_t r = {
+        .id = c->ids[i],
+        .instrument_id = c->instrument_id,
+        .instrument_name_zh = c->instrument_name_zh,
+        .instrument_name_en = c->instrument_name_en,
+        .owner_org_id = c->owner_org_id,
+        .user_id = c->user_id,
+        .user_name = c->user_name,
+        .group_id = c->group_id,
+        .payer_org_id = c->payer_org_id,
+        .start = c->start[i],
+        .end = c->end[i],
+        .purpose = c->purpose,
+        .status = pending ? "pending" : "confirmed",
+        .needs_pi = c->needs_pi,
+        .needs_operator = c->needs_operator,
+        .fee_estimate_fen = c->fee[i],
+        .series_id = series,
+        .reason = "",
+        .created_at = c->created_at,
+        .updated_at = c->created_at,
+    };
+    return yq_bk_row_json(&r);
+}
+
 /* The answer: the first booking, plus {"series": {id, items, skipped}} for a
- * recurring request. */
-static cJSON *created_json(create_t *c, const int64_t *ids) {
+ * recurring request. Built from the values written (the same JSON as
+ * GET /bookings/{id} without its events; a test compares them). */
+static cJSON *created_json(const create_t *c) {
     int first = -1;
     for (int i = 0; i < c->n && first < 0; i++)
-        if (ids[i] > 0)
+        if (c->ids[i] > 0)
             first = i;
-    cJSON *o = yq_bk_booking_json(ids[first], 0);
-    if (!o || !c->series)
+    cJSON *o = occurrence_json(c, first);
+    if (!c->series)
         return o;
     cJSON *s = cJSON_AddObjectToObject(o, "series");
-    yq_json_add_int(s, "id", ids[first]);
+    yq_json_add_int(s, "id", c->ids[first]);
     cJSON *items = cJSON_AddArrayToObject(s, "items"), *skipped = cJSON_AddArrayToObject(s, "skipped");
     for (int i = 0; i < c->n; i++) {
-        if (ids[i] > 0) {
-            cJSON_AddItemToArray(items, yq_bk_booking_json(ids[i], 0));
+        if (c->ids[i] > 0) {
+            cJSON_AddItemToArray(items, occurrence_json(c, i));
         } else {
             cJSON *k = cJSON_CreateObject();
             yq_json_add_time(k, "start", c->start[i]);
@@ -175,11 +210,20 @@ static cJSON *created_json(create_t *c, const int64_t *ids) {
     return o;
 }
 
+/* The answer's JSON text (created_json); NULL on error. */
+static char *created_text(create_t *c) {
+    cJSON *o = created_json(c);
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
 static int run_create(void *ctx) {
     create_t *c = ctx;
     if (c->key[0] && idem_lookup(c))
         return 0;
-    int64_t ids[MAX_REPEAT], now = yq_now(), series = 0;
+    int64_t *ids = c->ids, now = yq_now(), series = 0;
+    c->created_at = now;
     int made = 0;
     for (int i = 0; i < c->n; i++) {
         ids[i] = insert_one(c, i, now);
@@ -195,17 +239,20 @@ static int run_create(void *ctx) {
     }
     if (!made)
         return YQ_DB_CONSTRAINT;
-    cJSON *o = created_json(c, ids);
-    if (!o)
-        return YQ_DB_ERROR;
     c->status = 201;
-    c->response = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return c->key[0] ? idem_store(c) : 0;
+    if (!c->key[0])
+        return 0; /* the loop writes the answer, after the commit (after_create) */
+    /* With an Idempotency-Key the answer is stored with the booking. */
+    c->response = created_text(c);
+    return c->response ? idem_store(c) : YQ_DB_ERROR;
 }
 
 static void after_create(void *ctx, int rc) {
     create_t *c = ctx;
+    /* Built here rather than in the transaction: the writer thread is the
+     * one everybody's writes wait for. */
+    if (rc >= 0 && c->status == 201 && !c->response)
+        c->response = created_text(c);
     if (rc == YQ_DB_CONSTRAINT)
         yq_reply_error(c->req, 409, "slot_taken", "That time is already booked or blocked.", NULL);
     else if (rc < 0 || !c->response)
@@ -220,12 +267,13 @@ static void after_create(void *ctx, int rc) {
 typedef struct {
     int64_t barred_until, qualified_until, group_id, pi_user_id, payer_org_id, payer_zone_id;
     int requires_pi;
+    const char *name; /* in the request's arena */
 } booker_t;
 
 static int load_booker(yq_req_t *req, const yq_principal_t *p, int64_t group_id, int64_t instrument_id, booker_t *b) {
     yq_db_t *db = yq_db_main();
     memset(b, 0, sizeof *b);
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT u.barred_until, coalesce(q.expires, 0) FROM users u "
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT u.barred_until, coalesce(q.expires, 0), u.name FROM users u "
                                       "LEFT JOIN qualifications q ON q.user_id = u.id AND q.instrument_id = ?2 "
                                       "WHERE u.id = ?1");
     sqlite3_bind_int64(st, 1, p->user_id);
@@ -233,6 +281,8 @@ static int load_booker(yq_req_t *req, const yq_principal_t *p, int64_t group_id,
     if (yq_db_step(db, st) == 1) {
         b->barred_until = sqlite3_column_int64(st, 0);
         b->qualified_until = sqlite3_column_int64(st, 1);
+        const char *name = yq_col_text(st, 2);
+        b->name = name ? yq_arena_strdup(req->arena, name) : NULL;
     }
     sqlite3_reset(st);
     b->group_id = group_id ? group_id : p->group_id;
@@ -404,6 +454,10 @@ static create_t *create_checked(yq_req_t *req) {
         goto fail;
     c->group_id = b.group_id;
     c->payer_org_id = b.payer_org_id;
+    c->user_name = b.name;
+    c->owner_org_id = ins.in.owner_org_id;
+    c->instrument_name_zh = ins.in.name_zh;
+    c->instrument_name_en = ins.in.name_en;
     c->needs_pi = b.requires_pi && b.pi_user_id != p->user_id;
     c->needs_operator = ins.in.requires_approval && !yq_bk_is_staff(&ins, p);
     if (slots_taken(c)) { /* a slot already taken in committed data: 409 without a write */

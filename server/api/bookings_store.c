@@ -36,7 +36,8 @@ typedef struct {
     yq_bk_instrument_t ins;
 } ins_slot_t;
 
-static struct {
+/* One per thread: the loop's, and the group commit writer's (run_action). */
+static _Thread_local struct {
     int valid; /* filled under catalogue version `version` */
     int64_t version;
     yq_arena_t *arena;
@@ -152,13 +153,6 @@ int yq_bk_is_staff(const yq_bk_instrument_t *ins, const yq_principal_t *p) {
     return p && yq_instr_editable(p, ins->in.owner_org_id);
 }
 
-static void add_time_or_null(cJSON *obj, const char *key, sqlite3_stmt *st, int i) {
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        cJSON_AddNullToObject(obj, key);
-    else
-        yq_json_add_time(obj, key, sqlite3_column_int64(st, i));
-}
-
 static void add_events(cJSON *obj, int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT e.at, e.actor_user_id, u.name, e.from_status, e.to_status, e.reason "
@@ -179,45 +173,85 @@ static void add_events(cJSON *obj, int64_t id) {
     sqlite3_reset(st);
 }
 
+static void add_time_or_null(cJSON *obj, const char *key, int64_t t) {
+    if (t)
+        yq_json_add_time(obj, key, t);
+    else
+        cJSON_AddNullToObject(obj, key);
+}
+
+static void add_id_or_null(cJSON *obj, const char *key, int64_t id) {
+    if (id)
+        yq_json_add_int(obj, key, id);
+    else
+        cJSON_AddNullToObject(obj, key);
+}
+
+cJSON *yq_bk_row_json(const yq_bk_row_t *r) {
+    cJSON *o = cJSON_CreateObject();
+    yq_json_add_int(o, "id", r->id);
+    yq_json_add_int(o, "instrument_id", r->instrument_id);
+    yq_json_add_str_or_null(o, "instrument_name_zh", r->instrument_name_zh);
+    yq_json_add_str_or_null(o, "instrument_name_en", r->instrument_name_en);
+    yq_json_add_int(o, "owner_org_id", r->owner_org_id);
+    yq_json_add_int(o, "user_id", r->user_id);
+    yq_json_add_str_or_null(o, "user_name", r->user_name);
+    add_id_or_null(o, "group_id", r->group_id);
+    yq_json_add_int(o, "payer_org_id", r->payer_org_id);
+    yq_json_add_time(o, "start", r->start);
+    yq_json_add_time(o, "end", r->end);
+    yq_json_add_str_or_null(o, "purpose", r->purpose);
+    yq_json_add_str_or_null(o, "status", r->status);
+    int pending = r->status && strcmp(r->status, "pending") == 0;
+    const char *awaiting = !pending ? NULL : r->needs_pi ? "pi" : r->needs_operator ? "operator" : NULL;
+    yq_json_add_str_or_null(o, "awaiting", awaiting);
+    yq_json_add_int(o, "fee_estimate_fen", r->fee_estimate_fen);
+    add_id_or_null(o, "series_id", r->series_id);
+    add_time_or_null(o, "checkin_at", r->checkin_at);
+    add_time_or_null(o, "checkout_at", r->checkout_at);
+    yq_json_add_str_or_null(o, "reason", r->reason);
+    yq_json_add_time(o, "created_at", r->created_at);
+    yq_json_add_time(o, "updated_at", r->updated_at);
+    return o;
+}
+
 cJSON *yq_bk_booking_json(int64_t id, int with_events) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(
-        db, "SELECT b.id, b.instrument_id, i.name_zh, i.name_en, b.user_id, u.name, b.group_id, b.payer_org_id, "
-            "b.start, b.end, b.purpose, b.status, b.needs_pi, b.needs_operator, b.fee_estimate_fen, b.series_id, "
-            "b.checkin_at, b.checkout_at, b.reason, b.created_at, b.updated_at, i.owner_org_id "
+        db, "SELECT b.id, b.instrument_id, i.name_zh, i.name_en, b.user_id, u.name, coalesce(b.group_id, 0), "
+            "b.payer_org_id, b.start, b.end, b.purpose, b.status, b.needs_pi, b.needs_operator, b.fee_estimate_fen, "
+            "coalesce(b.series_id, 0), coalesce(b.checkin_at, 0), coalesce(b.checkout_at, 0), b.reason, "
+            "b.created_at, b.updated_at, i.owner_org_id "
             "FROM bookings b JOIN instruments i ON i.id = b.instrument_id JOIN users u ON u.id = b.user_id "
             "WHERE b.id = ?1");
     sqlite3_bind_int64(st, 1, id);
     if (yq_db_step(db, st) != 1)
         return NULL;
-    cJSON *o = cJSON_CreateObject();
-    yq_json_add_col(o, "id", st, 0);
-    yq_json_add_col(o, "instrument_id", st, 1);
-    yq_json_add_col(o, "instrument_name_zh", st, 2);
-    yq_json_add_col(o, "instrument_name_en", st, 3);
-    yq_json_add_col(o, "owner_org_id", st, 21);
-    yq_json_add_col(o, "user_id", st, 4);
-    yq_json_add_col(o, "user_name", st, 5);
-    yq_json_add_col(o, "group_id", st, 6);
-    yq_json_add_col(o, "payer_org_id", st, 7);
-    yq_json_add_time(o, "start", sqlite3_column_int64(st, 8));
-    yq_json_add_time(o, "end", sqlite3_column_int64(st, 9));
-    yq_json_add_col(o, "purpose", st, 10);
-    yq_json_add_col(o, "status", st, 11);
-    const char *status = (const char *)sqlite3_column_text(st, 11);
-    int pending = status && strcmp(status, "pending") == 0;
-    const char *awaiting = !pending                     ? NULL
-                           : sqlite3_column_int(st, 12) ? "pi"
-                           : sqlite3_column_int(st, 13) ? "operator"
-                                                        : NULL;
-    yq_json_add_str_or_null(o, "awaiting", awaiting);
-    yq_json_add_col(o, "fee_estimate_fen", st, 14);
-    yq_json_add_col(o, "series_id", st, 15);
-    add_time_or_null(o, "checkin_at", st, 16);
-    add_time_or_null(o, "checkout_at", st, 17);
-    yq_json_add_col(o, "reason", st, 18);
-    yq_json_add_time(o, "created_at", sqlite3_column_int64(st, 19));
-    yq_json_add_time(o, "updated_at", sqlite3_column_int64(st, 20));
+    yq_bk_row_t r = {
+        .id = sqlite3_column_int64(st, 0),
+        .instrument_id = sqlite3_column_int64(st, 1),
+        .instrument_name_zh = yq_col_text(st, 2),
+        .instrument_name_en = yq_col_text(st, 3),
+        .owner_org_id = sqlite3_column_int64(st, 21),
+        .user_id = sqlite3_column_int64(st, 4),
+        .user_name = yq_col_text(st, 5),
+        .group_id = sqlite3_column_int64(st, 6),
+        .payer_org_id = sqlite3_column_int64(st, 7),
+        .start = sqlite3_column_int64(st, 8),
+        .end = sqlite3_column_int64(st, 9),
+        .purpose = yq_col_text(st, 10),
+        .status = yq_col_text(st, 11),
+        .needs_pi = sqlite3_column_int(st, 12),
+        .needs_operator = sqlite3_column_int(st, 13),
+        .fee_estimate_fen = sqlite3_column_int64(st, 14),
+        .series_id = sqlite3_column_int64(st, 15),
+        .checkin_at = sqlite3_column_int64(st, 16),
+        .checkout_at = sqlite3_column_int64(st, 17),
+        .reason = yq_col_text(st, 18),
+        .created_at = sqlite3_column_int64(st, 19),
+        .updated_at = sqlite3_column_int64(st, 20),
+    };
+    cJSON *o = yq_bk_row_json(&r); /* copies the strings before the reset */
     sqlite3_reset(st);
     if (with_events)
         add_events(o, id);

@@ -47,6 +47,17 @@ int yq_bk_is_staff(const yq_bk_instrument_t *ins, const yq_principal_t *p);
  * Returns NULL when there is no such booking; the caller cJSON_Deletes it. */
 cJSON *yq_bk_booking_json(int64_t id, int with_events);
 
+/* What that JSON shows, for a booking whose values the caller already has
+ * (a new booking's 201: no read back). Ids and instants 0 and NULL strings
+ * are shown as null (group_id, series_id, checkin_at, checkout_at). */
+typedef struct {
+    int64_t id, instrument_id, owner_org_id, user_id, group_id, payer_org_id, start, end, fee_estimate_fen;
+    int64_t series_id, checkin_at, checkout_at, created_at, updated_at;
+    const char *instrument_name_zh, *instrument_name_en, *user_name, *purpose, *status, *reason;
+    int needs_pi, needs_operator;
+} yq_bk_row_t;
+cJSON *yq_bk_row_json(const yq_bk_row_t *r);
+
 /* Facts about a booking for permission checks. Returns 0 or -1 (none). */
 typedef struct {
     int64_t id, instrument_id, user_id, group_id, owner_org_id, pi_user_id;

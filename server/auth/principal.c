@@ -13,6 +13,8 @@
 
 #include "auth/token.h"
 #include "core/timeutil.h"
+#include "core/alloc.h"
+#include "db/batch.h"
 #include "db/db.h"
 
 yq_auth_settings_t yq_auth_settings;
@@ -92,6 +94,37 @@ static void fill_user(yq_principal_t *p, sqlite3_stmt *st, int col) {
     p->zone_id = sqlite3_column_int64(st, col + 5);
 }
 
+/* Bookkeeping writes of a sign-in (last seen, last used, an expired session
+ * removed) go through the group commit like every other write: the loop's
+ * own connection never waits for the writer thread's lock, nor fails to
+ * upgrade a read transaction whose snapshot a commit has made stale. */
+typedef struct {
+    const char *sql; /* a literal with ?1 = id, ?2 = now */
+    int64_t id, now;
+} touch_t;
+
+static int run_touch(void *ctx) {
+    touch_t *t = ctx;
+    yq_db_t *db = yq_db_main();
+    sqlite3_stmt *st = yq_db_stmt(db, t->sql);
+    sqlite3_bind_int64(st, 1, t->id);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, t->now);
+    int rc = yq_db_step(db, st);
+    return rc < 0 ? rc : 0;
+}
+
+static void after_touch(void *ctx, int rc) {
+    (void)rc; /* a lost touch only shortens an idle timeout; the next request retries */
+    free(ctx);
+}
+
+static void touch(const char *sql, int64_t id, int64_t now) {
+    touch_t *t = yq_xcalloc(1, sizeof *t);
+    *t = (touch_t){sql, id, now};
+    yq_batch_submit(run_touch, after_touch, t);
+}
+
 static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     yq_db_t *db = yq_db_main();
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
@@ -108,9 +141,7 @@ static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     int64_t seen = sqlite3_column_int64(st, 2), now = yq_now();
     if (now - seen > YQ_SESSION_IDLE_SECONDS || now - created > YQ_SESSION_MAX_SECONDS) {
         sqlite3_reset(st);
-        sqlite3_stmt *del = yq_db_stmt(db, "DELETE FROM sessions WHERE id = ?1");
-        sqlite3_bind_int64(del, 1, id);
-        yq_db_step(db, del);
+        touch("DELETE FROM sessions WHERE id = ?1", id, now);
         return NULL;
     }
     yq_principal_t *p = yq_arena_alloc(req->arena, sizeof *p);
@@ -120,12 +151,8 @@ static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     fill_user(p, st, 4);
     p->scopes = YQ_SCOPE_ALL;
     sqlite3_reset(st);
-    if (now - seen >= 60) {
-        sqlite3_stmt *up = yq_db_stmt(db, "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1");
-        sqlite3_bind_int64(up, 1, id);
-        sqlite3_bind_int64(up, 2, now);
-        yq_db_step(db, up);
-    }
+    if (now - seen >= 60)
+        touch("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", id, now);
     return p;
 }
 
@@ -149,12 +176,8 @@ static yq_principal_t *from_bearer(yq_req_t *req, const char *token) {
     fill_user(p, st, 3);
     p->via_token = 1;
     sqlite3_reset(st);
-    if (now - used >= 60) {
-        sqlite3_stmt *up = yq_db_stmt(db, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1");
-        sqlite3_bind_int64(up, 1, p->token_id);
-        sqlite3_bind_int64(up, 2, now);
-        yq_db_step(db, up);
-    }
+    if (now - used >= 60)
+        touch("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", p->token_id, now);
     return p;
 }
 

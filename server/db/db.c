@@ -28,9 +28,14 @@ struct yq_db {
 };
 
 static yq_db_t *main_db;
+static _Thread_local yq_db_t *thread_db;
 
 yq_db_t *yq_db_main(void) {
-    return main_db;
+    return thread_db ? thread_db : main_db;
+}
+
+void yq_db_set_thread_main(yq_db_t *db) {
+    thread_db = db;
 }
 
 void yq_db_set_main(yq_db_t *db) {
@@ -62,8 +67,17 @@ static int configure(sqlite3 *h) {
     return 0;
 }
 
+/* Process-wide settings, before SQLite initialises: no memory statistics
+ * (each allocation would otherwise take a global mutex; nothing reads them). */
+static void configure_library(void) {
+    static int done;
+    if (!done && sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK)
+        done = 1;
+}
+
 yq_db_t *yq_db_open_raw(const char *path) {
     sqlite3 *h = NULL;
+    configure_library();
     int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         fprintf(stderr, "yiqi: cannot open database %s: %s\n", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));

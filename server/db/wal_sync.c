@@ -97,8 +97,11 @@ static void thread_main(void *arg) {
             break;
         uint64_t target = S.requested;
         uv_mutex_unlock(&S.mu);
+        uint64_t t0 = uv_hrtime();
         int rc = sync_wal();
+        uint64_t took = uv_hrtime() - t0;
         uv_mutex_lock(&S.mu);
+        S.stats.sync_ns += took;
         S.synced = target;
         S.failed |= rc != 0;
         S.stats.syncs++;
@@ -122,8 +125,10 @@ static void collect(yq_buf_t *out) {
     yq_wal_sync_stats(&st);
     yq_buf_printf(out,
                   "# HELP yiqi_wal_syncs_total fdatasync calls that made group commits durable.\n"
-                  "# TYPE yiqi_wal_syncs_total counter\nyiqi_wal_syncs_total %llu\n",
-                  (unsigned long long)st.syncs);
+                  "# TYPE yiqi_wal_syncs_total counter\nyiqi_wal_syncs_total %llu\n"
+                  "# HELP yiqi_wal_sync_seconds_total Time spent in those fdatasync calls.\n"
+                  "# TYPE yiqi_wal_sync_seconds_total counter\nyiqi_wal_sync_seconds_total %.6f\n",
+                  (unsigned long long)st.syncs, (double)st.sync_ns / 1e9);
 }
 
 int yq_wal_sync_start(uv_loop_t *loop, yq_db_t *db, yq_wal_synced_fn on_synced) {

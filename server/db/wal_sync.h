@@ -57,6 +57,7 @@ void yq_wal_sync_stop(void);
 /* Counters for /metrics and benchmarks. */
 typedef struct {
     uint64_t syncs;       /* fdatasync calls made by the thread */
+    uint64_t sync_ns;     /* time spent in them */
     uint64_t checkpoints; /* background checkpoints run */
 } yq_wal_sync_stats_t;
 void yq_wal_sync_stats(yq_wal_sync_stats_t *out);

@@ -213,6 +213,27 @@ test('recurring bookings: all_or_nothing and skip_taken', async () => {
   assert.equal(r.body.error.field, 'mode');
 });
 
+test('a 201 body is the booking as GET shows it (built without reading it back)', async () => {
+  const strip = (b) => { const { events, series, ...rest } = b; return rest; };
+  const day = localMidnight(9);
+  const cases = [
+    [res, { instrument_id: world.ids.open, start: iso(day + 15 * H), end: iso(day + 16 * H), purpose: 'same as GET' }],
+    [stu, { instrument_id: world.ids.open, start: iso(day + 16 * H), end: iso(day + 17 * H) }],
+    [res, { instrument_id: world.ids.approval, start: iso(weekday(4) + 10 * H), end: iso(weekday(4) + 11 * H) }],
+    [res, { instrument_id: world.ids.far, start: iso(day + 15 * H), end: iso(day + 16 * H), repeat: { weekly: 2, mode: 'skip_taken' } }],
+  ];
+  for (const [who, body] of cases) {
+    const r = await book(who, body);
+    assert.equal(r.status, 201, r.text);
+    const items = r.body.series ? r.body.series.items : [r.body];
+    for (const item of [r.body, ...items]) {
+      const g = await call(who, 'GET', `/api/v1/bookings/${item.id}`);
+      assert.equal(g.status, 200);
+      assert.deepEqual(strip(item), strip(g.body));
+    }
+  }
+});
+
 test('state machine: PI approval first, then the operator; check-in and check-out', async () => {
   const I = world.ids.approval;
   const day = localMidnight(9);
