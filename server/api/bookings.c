@@ -7,8 +7,8 @@
  * job to the group commit (db/batch.h). The job inserts the booking; the
  * trigger bookings_no_overlap_insert (migration 030) refuses an overlap
  * inside the same transaction, which the job reports as 409 slot_taken. The
- * job runs on the group commit's writer thread; the loop writes the answer
- * (reading the committed booking) only after the COMMIT is on disk.
+ * answer is built from the values written and sent only after the COMMIT is
+ * on disk.
  *
  * Recurring bookings ({"repeat": {"weekly": N, "mode": ...}}) are N weekly
  * occurrences in one job: all_or_nothing rolls back the job's savepoint when
@@ -249,8 +249,8 @@ static int run_create(void *ctx) {
 
 static void after_create(void *ctx, int rc) {
     create_t *c = ctx;
-    /* Built here rather than in the transaction: the writer thread is the
-     * one everybody's writes wait for. */
+    /* Built here rather than in the transaction, which every other write of
+     * the batch waits for. */
     if (rc >= 0 && c->status == 201 && !c->response)
         c->response = created_text(c);
     if (rc == YQ_DB_CONSTRAINT)

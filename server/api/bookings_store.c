@@ -36,8 +36,7 @@ typedef struct {
     yq_bk_instrument_t ins;
 } ins_slot_t;
 
-/* One per thread: the loop's, and the group commit writer's (run_action). */
-static _Thread_local struct {
+static struct {
     int valid; /* filled under catalogue version `version` */
     int64_t version;
     yq_arena_t *arena;

@@ -138,7 +138,6 @@ int yq_cli_serve(int argc, char **argv) {
         yq_db_close(db);
         return 1;
     }
-    yq_checkpoint_watch(yq_batch_writer_db());
     yq_server_on_stop(stop_batch, NULL);
     int rc = yq_server_run(uv_default_loop(), &cfg);
     yq_db_close(db);

@@ -28,14 +28,9 @@ struct yq_db {
 };
 
 static yq_db_t *main_db;
-static _Thread_local yq_db_t *thread_db;
 
 yq_db_t *yq_db_main(void) {
-    return thread_db ? thread_db : main_db;
-}
-
-void yq_db_set_thread_main(yq_db_t *db) {
-    thread_db = db;
+    return main_db;
 }
 
 void yq_db_set_main(yq_db_t *db) {

@@ -1,6 +1,5 @@
 /*
- * Storage: SQLite connections, each used by one thread (the loop's, and the
- * group commit writer's, db/batch.h), in WAL mode with
+ * Storage: one SQLite connection used from the loop thread, in WAL mode with
  * synchronous=FULL (a 2xx means the write is on disk), foreign keys on and a
  * busy timeout. Every statement is prepared once and cached by the address of
  * its SQL text, so callers write `yq_db_stmt(db, "SELECT ...")` with a string
@@ -30,13 +29,9 @@ void yq_db_close(yq_db_t *db);
 sqlite3 *yq_db_handle(yq_db_t *db);
 const char *yq_db_path(yq_db_t *db);
 
-/* The connection of the calling thread: the one given to
- * yq_db_set_thread_main on this thread (the group commit's writer thread,
- * db/batch.h), else the process-wide connection of the running server (set
- * by serve; the loop thread's). */
+/* The process-wide connection of the running server (set by serve). */
 yq_db_t *yq_db_main(void);
 void yq_db_set_main(yq_db_t *db);
-void yq_db_set_thread_main(yq_db_t *db);
 
 /* Returns the cached prepared statement for this literal SQL, reset and with
  * bindings cleared. Aborts on a SQL syntax error (a programming error). */

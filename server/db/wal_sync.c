@@ -161,6 +161,10 @@ int yq_wal_sync_start(uv_loop_t *loop, yq_db_t *db, yq_wal_synced_fn on_synced) 
     return 0;
 }
 
+int yq_wal_sync_running(void) {
+    return S.started;
+}
+
 uint64_t yq_wal_sync_request(void) {
     uv_mutex_lock(&S.mu);
     uint64_t seq = ++S.requested;

@@ -1,9 +1,9 @@
 /*
  * WAL sync: a thread that makes committed transactions durable while the
- * group commit's writer thread goes on with the next ones.
+ * loop goes on with the next ones.
  *
- * The group commit (batch.h) commits its transaction on the writer's
- * connection, which runs at synchronous=NORMAL: SQLite writes the frames to the WAL file but does not
+ * The group commit (batch.h) commits its transaction with
+ * synchronous=NORMAL: SQLite writes the frames to the WAL file but does not
  * fsync it. It then calls yq_wal_sync_request(), which returns a sequence
  * number and wakes this thread; the thread runs fdatasync() on the WAL file
  * and reports back to the loop (a uv_async_t) the highest sequence number
@@ -19,9 +19,9 @@
  *   - checkpoints (which copy the WAL into the database file) sync the WAL
  *     first at synchronous=NORMAL too, so nothing reaches the database file
  *     before the WAL holding it is durable.
- * Meanwhile neither the loop nor the writer waits for the disk: while one
- * fdatasync runs, the next batches are parsed, run and committed, and one
- * later sync covers them all. (Checkpoints: checkpoint.h.)
+ * Meanwhile the loop is not blocked by the disk: while one fdatasync runs,
+ * the next batches are parsed, run and committed, and one later sync covers
+ * them all. (Checkpoints: checkpoint.h.)
  */
 #ifndef YQ_DB_WAL_SYNC_H
 #define YQ_DB_WAL_SYNC_H
@@ -36,10 +36,12 @@
  * (those commits may not be on disk). */
 typedef void (*yq_wal_synced_fn)(uint64_t seq, int err);
 
-/* Starts the thread for the database of `db` (its WAL file); on_synced is
- * called on `loop`. Returns 0 or a negative libuv code. */
+/* Starts the thread for the database `db` (the loop's connection; the
+ * thread only uses its WAL file's name); on_synced is called on `loop`. Returns 0 or a negative libuv code. */
 int yq_wal_sync_start(uv_loop_t *loop, yq_db_t *db, yq_wal_synced_fn on_synced);
-/* After a commit (on any thread): the sequence number that on_synced will
+/* Whether the thread runs (batch.c commits with synchronous=NORMAL then). */
+int yq_wal_sync_running(void);
+/* After a commit: the sequence number that on_synced will
  * report once that commit is on disk. */
 uint64_t yq_wal_sync_request(void);
 /* Lets the thread sync what was requested, joins it, reports the last
@@ -49,8 +51,8 @@ void yq_wal_sync_stop(void);
 
 /* Counters for /metrics and benchmarks. */
 typedef struct {
-    uint64_t syncs;       /* fdatasync calls made by the thread */
-    uint64_t sync_ns;     /* time spent in them */
+    uint64_t syncs;   /* fdatasync calls made by the thread */
+    uint64_t sync_ns; /* time spent in them */
 } yq_wal_sync_stats_t;
 void yq_wal_sync_stats(yq_wal_sync_stats_t *out);
 

@@ -39,16 +39,15 @@ static uint64_t connections_total;
 static yq_metrics_collector_fn collectors[MAX_COLLECTORS];
 static size_t ncollectors;
 
-/* Atomic: commits are observed on the group commit's writer thread too. */
 static void observe(histogram_t *h, uint64_t micros) {
     double s = (double)micros / 1e6;
     for (int i = 0; i < NBUCKETS; i++)
         if (s <= bounds[i]) {
-            __atomic_fetch_add(&h->buckets[i], 1, __ATOMIC_RELAXED);
+            h->buckets[i]++;
             break;
         }
-    __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&h->sum_micros, micros, __ATOMIC_RELAXED);
+    h->count++;
+    h->sum_micros += micros;
 }
 
 void yq_metrics_request(const char *route, int status, uint64_t micros) {
