@@ -260,6 +260,12 @@ void yq_json_add_int(cJSON *obj, const char *key, int64_t v) {
     cJSON_AddNumberToObject(obj, key, (double)v);
 }
 
+void yq_json_add_int_printed(cJSON *obj, const char *key, int64_t v) {
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", (long long)v);
+    cJSON_AddRawToObject(obj, key, digits);
+}
+
 void yq_json_add_str_or_null(cJSON *obj, const char *key, const char *s) {
     if (s)
         cJSON_AddStringToObject(obj, key, s);

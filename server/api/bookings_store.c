@@ -181,22 +181,22 @@ static void add_time_or_null(cJSON *obj, const char *key, int64_t t) {
 
 static void add_id_or_null(cJSON *obj, const char *key, int64_t id) {
     if (id)
-        yq_json_add_int(obj, key, id);
+        yq_json_add_int_printed(obj, key, id);
     else
         cJSON_AddNullToObject(obj, key);
 }
 
 cJSON *yq_bk_row_json(const yq_bk_row_t *r) {
     cJSON *o = cJSON_CreateObject();
-    yq_json_add_int(o, "id", r->id);
-    yq_json_add_int(o, "instrument_id", r->instrument_id);
+    yq_json_add_int_printed(o, "id", r->id);
+    yq_json_add_int_printed(o, "instrument_id", r->instrument_id);
     yq_json_add_str_or_null(o, "instrument_name_zh", r->instrument_name_zh);
     yq_json_add_str_or_null(o, "instrument_name_en", r->instrument_name_en);
-    yq_json_add_int(o, "owner_org_id", r->owner_org_id);
-    yq_json_add_int(o, "user_id", r->user_id);
+    yq_json_add_int_printed(o, "owner_org_id", r->owner_org_id);
+    yq_json_add_int_printed(o, "user_id", r->user_id);
     yq_json_add_str_or_null(o, "user_name", r->user_name);
     add_id_or_null(o, "group_id", r->group_id);
-    yq_json_add_int(o, "payer_org_id", r->payer_org_id);
+    yq_json_add_int_printed(o, "payer_org_id", r->payer_org_id);
     yq_json_add_time(o, "start", r->start);
     yq_json_add_time(o, "end", r->end);
     yq_json_add_str_or_null(o, "purpose", r->purpose);
@@ -204,7 +204,7 @@ cJSON *yq_bk_row_json(const yq_bk_row_t *r) {
     int pending = r->status && strcmp(r->status, "pending") == 0;
     const char *awaiting = !pending ? NULL : r->needs_pi ? "pi" : r->needs_operator ? "operator" : NULL;
     yq_json_add_str_or_null(o, "awaiting", awaiting);
-    yq_json_add_int(o, "fee_estimate_fen", r->fee_estimate_fen);
+    yq_json_add_int_printed(o, "fee_estimate_fen", r->fee_estimate_fen);
     add_id_or_null(o, "series_id", r->series_id);
     add_time_or_null(o, "checkin_at", r->checkin_at);
     add_time_or_null(o, "checkout_at", r->checkout_at);

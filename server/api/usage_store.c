@@ -377,16 +377,16 @@ static int use_booking(yq_db_t *db, const yq_usage_new_t *in, booking_t *b, yq_u
 }
 
 /* The API's JSON of a record just written (the shape of yq_usage_row_json,
- * without reading it back). */
+ * without reading it back; only printed, so its integers are raw items). */
 static cJSON *written_json(const yq_usage_record_t *r, const char *hash, const char *name_zh, const char *name_en,
                            const char *user_name) {
     cJSON *o = cJSON_CreateObject();
-    yq_json_add_int(o, "id", r->id);
-    yq_json_add_int(o, "instrument_id", r->instrument_id);
+    yq_json_add_int_printed(o, "id", r->id);
+    yq_json_add_int_printed(o, "instrument_id", r->instrument_id);
     cJSON_AddStringToObject(o, "instrument_name_zh", name_zh);
     cJSON_AddStringToObject(o, "instrument_name_en", name_en);
-    yq_json_add_int(o, "provider_org_id", r->provider_org_id);
-    yq_json_add_int(o, "user_id", r->user_id);
+    yq_json_add_int_printed(o, "provider_org_id", r->provider_org_id);
+    yq_json_add_int_printed(o, "user_id", r->user_id);
     cJSON_AddStringToObject(o, "user_name", user_name);
     const struct {
         const char *key;
@@ -394,38 +394,38 @@ static cJSON *written_json(const yq_usage_record_t *r, const char *hash, const c
     } ids[] = {{"group_id", r->group_id}, {"payer_org_id", r->payer_org_id}, {"booking_id", r->booking_id}};
     for (int i = 0; i < 3; i++) {
         if (ids[i].v)
-            yq_json_add_int(o, ids[i].key, ids[i].v);
+            yq_json_add_int_printed(o, ids[i].key, ids[i].v);
         else
             cJSON_AddNullToObject(o, ids[i].key);
     }
     cJSON_AddStringToObject(o, "kind", r->kind);
     if (r->corrects_id)
-        yq_json_add_int(o, "corrects_id", r->corrects_id);
+        yq_json_add_int_printed(o, "corrects_id", r->corrects_id);
     else
         cJSON_AddNullToObject(o, "corrects_id");
     yq_json_add_time(o, "start", r->start);
     yq_json_add_time(o, "end", r->end);
-    yq_json_add_int(o, "minutes", r->minutes);
-    yq_json_add_int(o, "samples", r->samples);
+    yq_json_add_int_printed(o, "minutes", r->minutes);
+    yq_json_add_int_printed(o, "samples", r->samples);
     cJSON_AddStringToObject(o, "service_mode", r->service_mode);
     cJSON_AddStringToObject(o, "source", r->source);
     if (r->recorded_by)
-        yq_json_add_int(o, "recorded_by", r->recorded_by);
+        yq_json_add_int_printed(o, "recorded_by", r->recorded_by);
     else
         cJSON_AddNullToObject(o, "recorded_by");
     cJSON_AddStringToObject(o, "period", r->period);
     cJSON_AddStringToObject(o, "tier", r->tier);
     cJSON_AddStringToObject(o, "price_unit", r->price_unit);
-    yq_json_add_int(o, "rate_fen", r->rate_fen);
-    yq_json_add_int(o, "min_charge_fen", r->min_charge_fen);
-    yq_json_add_int(o, "step_minutes", r->step_minutes);
+    yq_json_add_int_printed(o, "rate_fen", r->rate_fen);
+    yq_json_add_int_printed(o, "min_charge_fen", r->min_charge_fen);
+    yq_json_add_int_printed(o, "step_minutes", r->step_minutes);
     cJSON_AddStringToObject(o, "basis", r->basis);
-    yq_json_add_int(o, "booked_minutes", r->booked_minutes);
-    yq_json_add_int(o, "fee_fen", r->fee_fen);
-    yq_json_add_int(o, "voucher_fen", r->voucher_fen);
-    yq_json_add_int(o, "cash_fen", r->cash_fen);
+    yq_json_add_int_printed(o, "booked_minutes", r->booked_minutes);
+    yq_json_add_int_printed(o, "fee_fen", r->fee_fen);
+    yq_json_add_int_printed(o, "voucher_fen", r->voucher_fen);
+    yq_json_add_int_printed(o, "cash_fen", r->cash_fen);
     if (r->voucher_id)
-        yq_json_add_int(o, "voucher_id", r->voucher_id);
+        yq_json_add_int_printed(o, "voucher_id", r->voucher_id);
     else
         cJSON_AddNullToObject(o, "voucher_id");
     cJSON_AddStringToObject(o, "reason", r->reason ? r->reason : "");
