@@ -886,12 +886,9 @@ static const char *const verify_names[YQ_ST_ROLLUPS] = {"stats_usage_day",    "s
                                                         "stats_bookings_day", "stats_bookings_month"};
 
 int yq_st_verify(const char *path, yq_st_verify_t *out) {
-    sqlite3 *h = NULL;
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        sqlite3_close(h);
+    sqlite3 *h = yq_db_open_reader(path);
+    if (!h)
         return YQ_DB_ERROR;
-    }
-    sqlite3_busy_timeout(h, 5000);
     /* One read transaction: every table is compared in the same snapshot. */
     int rc = sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : YQ_DB_ERROR;
     for (int i = 0; i < YQ_ST_ROLLUPS && rc == 0; i++) {

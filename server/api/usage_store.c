@@ -799,14 +799,9 @@ typedef struct {
 } chunk_t;
 
 static sqlite3 *open_ro(const char *path) {
-    sqlite3 *h = NULL;
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        yq_log_error("usage verify: cannot open %s: %s", path, h ? sqlite3_errmsg(h) : "out of memory");
-        sqlite3_close(h);
-        return NULL;
-    }
-    sqlite3_busy_timeout(h, 5000);
-    sqlite3_exec(h, "PRAGMA mmap_size=4294967296", NULL, NULL, NULL); /* read pages in place, no copies */
+    sqlite3 *h = yq_db_open_reader(path);
+    if (!h)
+        yq_log_error("usage verify: cannot open %s", path);
     return h;
 }
 

@@ -92,6 +92,18 @@ yq_db_t *yq_db_open_raw(const char *path) {
     return db;
 }
 
+sqlite3 *yq_db_open_reader(const char *path) {
+    configure_library();
+    sqlite3 *h = NULL;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(h);
+        return NULL;
+    }
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_exec(h, "PRAGMA mmap_size=4294967296", NULL, NULL, NULL); /* read pages in place, no copies */
+    return h;
+}
+
 /* Before migrating a database that already holds data, copy it aside
  * (PATH.pre-vN.bak, N the version it had), so a failed upgrade can be undone. */
 static int backup_before_migrate(yq_db_t *db) {

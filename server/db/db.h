@@ -25,6 +25,10 @@ typedef struct yq_db yq_db_t;
 yq_db_t *yq_db_open(const char *path);
 /* Opens without migrating (backup, inspection). */
 yq_db_t *yq_db_open_raw(const char *path);
+/* A read-only connection of its own for a thread-pool job (long reads off
+ * the loop): busy timeout set, pages read in place (mmap). NULL when the file
+ * cannot be opened. Close with sqlite3_close(). */
+sqlite3 *yq_db_open_reader(const char *path);
 void yq_db_close(yq_db_t *db);
 sqlite3 *yq_db_handle(yq_db_t *db);
 const char *yq_db_path(yq_db_t *db);

@@ -299,6 +299,30 @@ test('who may read: own, the institution for operators, the group for its PI, al
   const byMonth = r.body.items;
   const pis = (await call(pia, 'GET', '/api/v1/usage?limit=500')).body.items;
   assert.equal(byMonth.reduce((s, x) => s + x.fee_fen, 0), pis.reduce((s, x) => s + x.fee_fen, 0));
+  // Every role's summary (run off the loop) sums exactly the records it may
+  // list, under each grouping and with the mine / group filters.
+  const sums = (items, key) => {
+    const m = new Map();
+    for (const x of items) {
+      const k = x[key] ?? null;
+      const e = m.get(k) || { uses: 0, fee_fen: 0, minutes: 0 };
+      e.uses += x.kind === 'reversal' ? -1 : 1; e.fee_fen += x.fee_fen; e.minutes += x.minutes;
+      m.set(k, e);
+    }
+    return [...m.entries()].map(([k, e]) => ({ key: k, ...e })).sort((a, b) => String(a.key).localeCompare(String(b.key)));
+  };
+  const pick = (items) => items.map(({ key, uses, fee_fen, minutes }) => ({ key, uses, fee_fen, minutes }))
+    .sort((a, b) => String(a.key).localeCompare(String(b.key)));
+  for (const [c, q] of [[com, ''], [ada, ''], [opa, ''], [opb, ''], [pia, ''], [res, ''], [stu, '&mine=1'],
+    [com, `&group_id=${stuRec.group_id}`], [com, `&instrument_id=${I}`]]) {
+    const listed = (await call(c, 'GET', `/api/v1/usage?limit=500${q}`)).body;
+    assert.ok(listed.items.length > 0 && !listed.next_cursor, `all of ${q || 'them'} on one page`);
+    for (const [by, key] of [['period', 'period'], ['instrument', 'instrument_id'], ['group', 'group_id']]) {
+      const got = await call(c, 'GET', `/api/v1/usage/summary?group_by=${by}${q}`);
+      assert.equal(got.status, 200, got.text);
+      assert.deepEqual(pick(got.body.items), sums(listed.items, key), `${by}${q}`);
+    }
+  }
   r = await call(res, 'GET', '/api/v1/usage/summary?group_by=sideways');
   assert.equal(r.status, 400);
   assert.equal((await call(res, 'GET', '/api/v1/usage/verify')).status, 403);
