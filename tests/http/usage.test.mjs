@@ -299,6 +299,26 @@ test('who may read: own, the institution for operators, the group for its PI, al
   const byMonth = r.body.items;
   const pis = (await call(pia, 'GET', '/api/v1/usage?limit=500')).body.items;
   assert.equal(byMonth.reduce((s, x) => s + x.fee_fen, 0), pis.reduce((s, x) => s + x.fee_fen, 0));
+  // Every role's list, all pages, is exactly what it may read (own; the
+  // institution's for operators; the group's for its PI; all for the
+  // commission and admins), and mine=1 its own.
+  const allIds = async (c, q = '') => {
+    const out = [];
+    for (let cursor = ''; ;) {
+      const page = (await call(c, 'GET', `/api/v1/usage?limit=100${q}${cursor ? '&cursor=' + cursor : ''}`)).body;
+      out.push(...page.items.map((x) => x.id));
+      if (!page.next_cursor) return out;
+      cursor = page.next_cursor;
+    }
+  };
+  const readable = (login, mineOnly) => sql(world.db, `SELECT r.id FROM usage_records r JOIN users u ON u.login = '${login}'
+      WHERE r.user_id = u.id ${mineOnly ? '' : `OR u.roles & 24 OR (u.roles & 4 AND r.provider_org_id = u.org_id)
+      OR r.group_id IN (SELECT id FROM lab_groups WHERE pi_user_id = u.id)`} ORDER BY r.id DESC`)
+    .split('\n').filter(Boolean).map(Number);
+  for (const [c, login] of [[res, 'res'], [stu, 'stu'], [pia, 'pia'], [opa, 'opa'], [opb, 'opb'], [com, 'com'], [ada, 'ada']]) {
+    assert.deepEqual(await allIds(c), readable(login, false), login);
+    assert.deepEqual(await allIds(c, '&mine=1'), readable(login, true), `${login} mine=1`);
+  }
   // Every role's summary (run off the loop) sums exactly the records it may
   // list, under each grouping and with the mine / group filters.
   const sums = (items, key) => {
