@@ -266,6 +266,13 @@ void yq_json_add_int_printed(cJSON *obj, const char *key, int64_t v) {
     cJSON_AddRawToObject(obj, key, digits);
 }
 
+void yq_json_add_time_or_null(cJSON *obj, const char *key, int64_t t) {
+    if (t)
+        yq_json_add_time(obj, key, t);
+    else
+        cJSON_AddNullToObject(obj, key);
+}
+
 void yq_json_add_str_or_null(cJSON *obj, const char *key, const char *s) {
     if (s)
         cJSON_AddStringToObject(obj, key, s);

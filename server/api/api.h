@@ -71,6 +71,8 @@ void yq_json_add_int(cJSON *obj, const char *key, int64_t v);
  * about half a microsecond each; this prints the integer's digits. */
 void yq_json_add_int_printed(cJSON *obj, const char *key, int64_t v);
 void yq_json_add_str_or_null(cJSON *obj, const char *key, const char *s);
+/* An instant, or null when t is 0 (never set). */
+void yq_json_add_time_or_null(cJSON *obj, const char *key, int64_t t);
 /* Column helpers: text of column i or NULL; add column i as string/int/null. */
 const char *yq_col_text(sqlite3_stmt *st, int i);
 void yq_json_add_col(cJSON *obj, const char *key, sqlite3_stmt *st, int i);

@@ -172,13 +172,6 @@ static void add_events(cJSON *obj, int64_t id) {
     sqlite3_reset(st);
 }
 
-static void add_time_or_null(cJSON *obj, const char *key, int64_t t) {
-    if (t)
-        yq_json_add_time(obj, key, t);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
 static void add_id_or_null(cJSON *obj, const char *key, int64_t id) {
     if (id)
         yq_json_add_int_printed(obj, key, id);
@@ -206,8 +199,8 @@ cJSON *yq_bk_row_json(const yq_bk_row_t *r) {
     yq_json_add_str_or_null(o, "awaiting", awaiting);
     yq_json_add_int_printed(o, "fee_estimate_fen", r->fee_estimate_fen);
     add_id_or_null(o, "series_id", r->series_id);
-    add_time_or_null(o, "checkin_at", r->checkin_at);
-    add_time_or_null(o, "checkout_at", r->checkout_at);
+    yq_json_add_time_or_null(o, "checkin_at", r->checkin_at);
+    yq_json_add_time_or_null(o, "checkout_at", r->checkout_at);
     yq_json_add_str_or_null(o, "reason", r->reason);
     yq_json_add_time(o, "created_at", r->created_at);
     yq_json_add_time(o, "updated_at", r->updated_at);

@@ -42,13 +42,6 @@
 
 /* ---- JSON ----------------------------------------------------------------------- */
 
-static void add_time_or_null(cJSON *o, const char *key, int64_t t) {
-    if (t)
-        yq_json_add_time(o, key, t);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 static void add_id_or_null(cJSON *o, const char *key, int64_t id) {
     if (id)
         yq_json_add_int(o, key, id);
@@ -90,7 +83,7 @@ static cJSON *line_json(const yq_statement_t *st, const yq_st_line_t *l) {
     cJSON_AddStringToObject(o, "state", l->state);
     cJSON_AddStringToObject(o, "reason", l->reason);
     add_id_or_null(o, "acted_by", l->acted_by);
-    add_time_or_null(o, "acted_at", l->acted_at);
+    yq_json_add_time_or_null(o, "acted_at", l->acted_at);
     return o;
 }
 
@@ -119,7 +112,7 @@ static cJSON *statement_json(const yq_statement_t *st) {
     add_id_or_null(o, "org_id", st->org_scope);
     yq_json_add_time(o, "built_at", st->built_at);
     add_id_or_null(o, "built_by", st->built_by);
-    add_time_or_null(o, "closed_at", st->closed ? st->closed_at : 0);
+    yq_json_add_time_or_null(o, "closed_at", st->closed ? st->closed_at : 0);
     add_id_or_null(o, "closed_by", st->closed ? st->closed_by : 0);
     yq_json_add_int(o, "records", st->records);
     cJSON_AddBoolToObject(o, "stale", st->records_now != st->records);
