@@ -554,16 +554,24 @@ static void booking_list(yq_req_t *req) {
      * id until a page is full (a whole scan for a user with few bookings,
      * 70 ms on the demo's 246k). */
     int own_only = mine || (!admin && !op_org && !yq_has_role(p, YQ_ROLE_PI));
-    sqlite3_stmt *st =
-        approvable ? yq_db_stmt(db, "SELECT b.id FROM instruments i JOIN bookings b INDEXED BY bookings_live_end "
-                                    "ON b.instrument_id = i.id AND b.status IN ('pending', 'confirmed', 'in_use') "
-                                    "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE)
-        : own_only
-            ? yq_db_stmt(db,
-                         "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
-                         "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR("b.user_id = ?3 AND "))
-            : yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
-                             "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
+    /* The live index also serves a filter on a live status (pending,
+     * confirmed, in use) when more than one's own bookings are read: every
+     * such booking is in it, a few among many. */
+    int live = approvable ||
+               (!own_only && status &&
+                (strcmp(status, "pending") == 0 || strcmp(status, "confirmed") == 0 || strcmp(status, "in_use") == 0));
+    sqlite3_stmt *st;
+    if (live)
+        st = yq_db_stmt(db, "SELECT b.id FROM instruments i JOIN bookings b INDEXED BY bookings_live_end "
+                            "ON b.instrument_id = i.id AND b.status IN ('pending', 'confirmed', 'in_use') "
+                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
+    else if (own_only)
+        st = yq_db_stmt(db,
+                        "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                        "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR("b.user_id = ?3 AND "));
+    else
+        st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
     sqlite3_bind_int64(st, 1, instrument);
     sqlite3_bind_int64(st, 2, mine);
     sqlite3_bind_int64(st, 3, p->user_id);

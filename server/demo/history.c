@@ -176,47 +176,70 @@ static int insert_booking(yq_db_t *db, demo_booking_t *b, int64_t now) {
     return rc;
 }
 
-/* One instrument's year: a demand level, then weekly draws. */
-static int instrument_history(yq_db_t *db, yq_rng_t *rng, const bookers_t *bs, int64_t id, int64_t now,
-                              int64_t this_monday) {
-    yq_arena_t *a = yq_arena_create();
+/* An instrument that takes bookings, with its demand level. */
+typedef struct {
     yq_bk_instrument_t ins;
+    int per_week;
+} demand_t;
+
+/* One instrument's draws for the week starting at `week`. */
+static int instrument_week(yq_db_t *db, yq_rng_t *rng, const bookers_t *bs, const demand_t *d, int64_t week,
+                           int64_t now) {
+    const yq_bk_instrument_t *ins = &d->ins;
     int rc = 0;
-    if (yq_bk_instrument_load(id, a, &ins) || ins.retired || strcmp(ins.in.share_mode, "none") == 0) {
-        yq_arena_destroy(a);
-        return 0;
-    }
-    int per_week = yq_rng_chance(rng, 20) ? (int)yq_rng_between(rng, 0, 1) : (int)yq_rng_between(rng, 2, 7);
-    for (int w = -WEEKS_PAST; w < WEEKS_AHEAD && rc == 0; w++) {
-        int64_t week = this_monday + (int64_t)w * 7 * 86400;
-        for (int k = 0; k < per_week && rc == 0; k++) {
-            demo_booking_t b = {.instrument_id = id};
-            const booker_t *who = pick_booker(rng, bs, &ins);
-            if (!who || draw_interval(rng, &ins.in, week, &b.start, &b.end))
-                continue;
-            int future = b.start > now;
-            if (b.end > now && !future)
-                continue; /* nothing in flight right now */
-            b.user_id = who->id;
-            b.group_id = who->group_id;
-            b.payer_org_id = who->org_id;
-            b.status = future ? (ins.in.requires_approval && yq_rng_chance(rng, 40) ? "pending" : "confirmed")
-                              : past_status(rng);
-            yq_tier_t tier = yq_fee_tier(ins.in.owner_org_id, ins.owner_zone_id, who->org_id, who->zone_id);
-            b.fee = yq_fee_estimate(&ins.in, tier, b.end - b.start);
-            yq_db_exec(db, "SAVEPOINT demo_booking");
-            rc = insert_booking(db, &b, now);
-            if (rc == 0 && strcmp(b.status, "completed") == 0)
-                rc = on_completed(db, rng, &b);
-            if (rc == YQ_DB_CONSTRAINT) { /* overlaps an earlier draw: skip it */
-                yq_db_exec(db, "ROLLBACK TO demo_booking");
-                rc = 0;
-            }
-            yq_db_exec(db, "RELEASE demo_booking");
+    for (int k = 0; k < d->per_week && rc == 0; k++) {
+        demo_booking_t b = {.instrument_id = ins->in.id};
+        const booker_t *who = pick_booker(rng, bs, ins);
+        if (!who || draw_interval(rng, &ins->in, week, &b.start, &b.end))
+            continue;
+        int future = b.start > now;
+        if (b.end > now && !future)
+            continue; /* nothing in flight right now */
+        b.user_id = who->id;
+        b.group_id = who->group_id;
+        b.payer_org_id = who->org_id;
+        b.status =
+            future ? (ins->in.requires_approval && yq_rng_chance(rng, 40) ? "pending" : "confirmed") : past_status(rng);
+        yq_tier_t tier = yq_fee_tier(ins->in.owner_org_id, ins->owner_zone_id, who->org_id, who->zone_id);
+        b.fee = yq_fee_estimate(&ins->in, tier, b.end - b.start);
+        yq_db_exec(db, "SAVEPOINT demo_booking");
+        rc = insert_booking(db, &b, now);
+        if (rc == 0 && strcmp(b.status, "completed") == 0)
+            rc = on_completed(db, rng, &b);
+        if (rc == YQ_DB_CONSTRAINT) { /* overlaps an earlier draw: skip it */
+            yq_db_exec(db, "ROLLBACK TO demo_booking");
+            rc = 0;
         }
+        yq_db_exec(db, "RELEASE demo_booking");
     }
-    yq_arena_destroy(a);
     return rc;
+}
+
+/* The bookable instruments (not retired, shared), each with a demand level
+ * drawn once: most take 2-7 bookings a week, one in five 0-1. */
+static demand_t *load_demand(yq_db_t *db, yq_rng_t *rng, yq_arena_t *a, size_t *n_out) {
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM instruments ORDER BY id");
+    size_t n = 0, cap = 1024;
+    demand_t *d = malloc(cap * sizeof *d);
+    while (d && yq_db_step(db, st) == 1) {
+        if (n == cap) {
+            demand_t *more = realloc(d, (cap *= 2) * sizeof *d);
+            if (!more) {
+                free(d);
+                d = NULL;
+                break;
+            }
+            d = more;
+        }
+        if (yq_bk_instrument_load(sqlite3_column_int64(st, 0), a, &d[n].ins) || d[n].ins.retired ||
+            strcmp(d[n].ins.in.share_mode, "none") == 0)
+            continue;
+        d[n].per_week = yq_rng_chance(rng, 20) ? (int)yq_rng_between(rng, 0, 1) : (int)yq_rng_between(rng, 2, 7);
+        n++;
+    }
+    sqlite3_reset(st);
+    *n_out = n;
+    return d;
 }
 
 int yq_demo_history(yq_db_t *db, yq_rng_t *rng) {
@@ -228,25 +251,23 @@ int yq_demo_history(yq_db_t *db, yq_rng_t *rng) {
     }
     int64_t now = yq_now(), today = yq_local_midnight(now);
     int64_t this_monday = today - (int64_t)(yq_local_weekday(now) - 1) * 86400;
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT id FROM instruments ORDER BY id");
-    size_t n = 0, cap = 1024;
-    int64_t *ids = malloc(cap * sizeof *ids);
-    while (ids && yq_db_step(db, st) == 1) {
-        if (n == cap)
-            ids = realloc(ids, (cap *= 2) * sizeof *ids);
-        if (ids)
-            ids[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
+    yq_arena_t *a = yq_arena_create();
+    size_t n = 0;
+    demand_t *d = load_demand(db, rng, a, &n);
     /* The statistics rollups are built once at the end (api/stats_store.h). */
-    int rc = ids ? yq_st_defer(db) : YQ_DB_ERROR;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = instrument_history(db, rng, &bs, ids[i], now, this_monday);
+    int rc = d ? yq_st_defer(db) : YQ_DB_ERROR;
+    /* Week by week across every instrument, as bookings arrive in a real
+     * year: ids then grow with time, not institution by institution (an
+     * operator's newest bookings are among the newest ids, as they would be). */
+    for (int w = -WEEKS_PAST; w < WEEKS_AHEAD && rc == 0; w++)
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = instrument_week(db, rng, &bs, &d[i], this_monday + (int64_t)w * 7 * 86400, now);
     if (rc == 0)
         rc = yq_demo_usage_write(db);
     if (rc == 0)
         rc = yq_st_rebuild(db);
-    free(ids);
+    free(d);
+    yq_arena_destroy(a);
     free(bs.all);
     return rc;
 }
