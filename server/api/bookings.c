@@ -569,6 +569,13 @@ static void booking_list(yq_req_t *req) {
         st = yq_db_stmt(db,
                         "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
                         "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR("b.user_id = ?3 AND "));
+    else if (from != INT64_MIN)
+        /* A time window: the bookings that start within it, or at most the
+         * longest booking's length before it (migration 075), through
+         * bookings_start. */
+        st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR(
+                                "b.start > ?5 - (SELECT longest FROM booking_span WHERE id = 1) AND "));
     else
         st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
                             "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);

@@ -450,11 +450,19 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
     }
     return ids;
   };
-  const want = (login, status) => sql(world.db, `SELECT b.id FROM bookings b JOIN users u ON u.login = '${login}'
+  const want = (login, status, from, to) => sql(world.db, `SELECT b.id FROM bookings b JOIN users u ON u.login = '${login}'
       JOIN instruments i ON i.id = b.instrument_id LEFT JOIN lab_groups g ON g.id = b.group_id
       WHERE (u.roles & 16 OR b.user_id = u.id OR (u.roles & 4 AND i.owner_org_id = u.org_id) OR g.pi_user_id = u.id)
-        ${status ? `AND b.status = '${status}'` : ''}
+        ${status ? `AND b.status = '${status}'` : ''} ${from ? `AND b.end > ${from} AND b.start < ${to}` : ''}
       ORDER BY b.id DESC`).split('\n').filter(Boolean).map(Number);
+  // A booking far longer than any other (stored directly, as an import
+  // might): a window over its tail must still find it (migration 075).
+  const longStart = localMidnight(-20);
+  const longId = Number(sql(world.db, `INSERT INTO bookings (instrument_id, user_id, group_id, payer_org_id, start, end,
+      status, created_at, updated_at) SELECT ${world.ids.open}, u.id, u.group_id, u.org_id, ${longStart},
+      ${longStart + 9 * 86400}, 'completed', ${longStart}, ${longStart} FROM users u WHERE u.login = 'res' RETURNING id`));
+  const windows = [[localMidnight(-12), localMidnight(-11)], [localMidnight(5), localMidnight(11)],
+    [localMidnight(10) + 2 * H, localMidnight(10) + 14 * H]];
   const own = (login) => sql(world.db, `SELECT b.id FROM bookings b JOIN users u ON u.login = '${login}'
       WHERE b.user_id = u.id ORDER BY b.id DESC`).split('\n').filter(Boolean).map(Number);
   for (const [c, login] of [[res, 'res'], [resb, 'resb'], [stu, 'stu'], [pia, 'pia'], [opa, 'opa'], [opb, 'opb'],
@@ -463,7 +471,13 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
     assert.deepEqual(await all(c, '&mine=1'), own(login), `${login} mine=1`);
     for (const status of ['pending', 'confirmed', 'cancelled'])
       assert.deepEqual(await all(c, `&status=${status}`), want(login, status), `${login} ${status}`);
+    for (const [from, to] of windows) {
+      const q = `&from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`;
+      assert.deepEqual(await all(c, q), want(login, null, from, to), `${login} ${iso(from)}`);
+    }
   }
+  assert.ok(want('ada', null, ...windows[0]).includes(longId), 'the long booking is in the window over its tail');
+  assert.ok(want('ada', null, ...windows[1]).length > 2 && want('ada', null, ...windows[2]).length > 2);
   assert.ok(want('ada', 'pending').length > 0 && want('ada', 'cancelled').length > 0);
   assert.ok(own('res').length > 3 && want('opa').length > own('opa').length && want('pia').length > own('pia').length);
 });
