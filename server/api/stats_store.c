@@ -32,7 +32,7 @@ static int load_instruments(yq_db_t *db, const yq_st_filter_t *f, yq_arena_t *a,
         db, "SELECT i.id, i.owner_org_id, o.zone_id, i.class_code, i.category_type, i.purchase_date, "
             "coalesce(i.retired_at, 0), i.asset_no, i.name_zh, i.name_en, i.model, i.manufacturer, i.country, "
             "i.department, i.address, i.room, i.run_status, i.share_mode, i.original_value_fen, o.code, o.name_zh, "
-            "o.name_en, o.credit_code, z.code "
+            "o.name_en, o.credit_code, z.code, i.created_at "
             "FROM instruments i JOIN orgs o ON o.id = i.owner_org_id JOIN zones z ON z.id = o.zone_id "
             "WHERE (?1 = 0 OR i.owner_org_id = ?1) AND (?2 = 0 OR o.zone_id = ?2) "
             "AND (?3 = '' OR substr(i.class_code, 1, length(?3)) = ?3) ORDER BY i.id");
@@ -55,7 +55,11 @@ static int load_instruments(yq_db_t *db, const yq_st_filter_t *f, yq_arena_t *a,
         strncpy(in->class_code, cls ? cls : "", sizeof in->class_code - 1);
         in->category_type = col(a, st, 4);
         in->purchase_date = col(a, st, 5);
-        in->since = date_start(in->purchase_date);
+        /* In service from its purchase date; without one, from the day it
+         * was listed here, so that listing an instrument today changes no
+         * past period's rated hours (nor makes it idle at once). */
+        in->since =
+            in->purchase_date[0] ? date_start(in->purchase_date) : yq_local_midnight(sqlite3_column_int64(st, 24));
         in->until = sqlite3_column_int64(st, 6);
         in->asset_no = col(a, st, 7);
         in->name_zh = col(a, st, 8);

@@ -114,6 +114,12 @@ int yq_time_parse(const char *s, int64_t *out) {
     if (h > 23 || mi > 59 || se > 59)
         return -1;
     const char *z = s + 19;
+    if (*z == '.') { /* time-secfrac: whole seconds are kept (the fraction is dropped) */
+        size_t n = strspn(z + 1, "0123456789");
+        if (n == 0 || n > 9)
+            return -1;
+        z += 1 + n;
+    }
     int sign = 0;
     if ((z[0] == 'Z' || z[0] == 'z') && z[1] == '\0') {
         sign = 1;
@@ -124,8 +130,11 @@ int yq_time_parse(const char *s, int64_t *out) {
     } else {
         return -1;
     }
-    int64_t t = yq_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    *out = t - sign * (oh * 3600 + om * 60);
+    int64_t t = yq_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+    /* Only instants that yq_time_format writes back as a four-digit year. */
+    if (t + YQ_LOCAL_OFFSET >= yq_days_from_civil(10000, 1, 1) * 86400)
+        return -1;
+    *out = t;
     return 0;
 }
 

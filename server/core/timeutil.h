@@ -19,8 +19,11 @@ void yq_clock_set_offset(int64_t seconds);
 
 /* Writes "2026-12-01T09:00:00+08:00" into out (at least YQ_TIME_STRLEN bytes). */
 void yq_time_format(int64_t t, char *out);
-/* Parses RFC 3339 date-time with "Z" or "+hh:mm"/"-hh:mm" (fractional seconds
- * refused). Returns 0, or -1 when the text is not such a time. */
+/* Parses RFC 3339 date-time with "Z" or "+hh:mm"/"-hh:mm"; fractional seconds
+ * (up to 9 digits, as JavaScript's toISOString writes) are dropped, so an
+ * instant is always whole seconds. Years 1900-9999; an instant whose local
+ * (+08:00) year would pass 9999 is refused, so every parsed instant can be
+ * written back. Returns 0, or -1 when the text is not such a time. */
 int yq_time_parse(const char *s, int64_t *out);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */

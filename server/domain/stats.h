@@ -140,7 +140,8 @@ typedef struct {
 int yq_stats_plan(int64_t from, int64_t to, yq_stats_seg_t segs[YQ_STATS_MAX_SEGS]);
 
 /* The part of [from, to) in which an instrument was in service: from
- * `since` (its purchase date's local midnight; 0 when unknown: always)
+ * `since` (the local midnight of its purchase date, or of the day it was
+ * listed when that is unknown; 0: always)
  * until `until` (its retirement; 0 when in service). Writes [*lo, *hi),
  * empty (lo == hi) when they do not meet. Rated hours count only there. */
 void yq_stats_in_service(int64_t from, int64_t to, int64_t since, int64_t until, int64_t *lo, int64_t *hi);

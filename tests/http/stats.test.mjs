@@ -75,7 +75,9 @@ function blockMinutes(blocks, from, to) {
   return Math.floor(secs / 60);
 }
 function inService(ins, from, to) {
-  const since = ins.purchase_date ? Date.parse(`${ins.purchase_date}T00:00:00+08:00`) / 1000 : 0;
+  // In service from the purchase date; without one, from the local day it was listed.
+  const listed = Math.floor((ins.created_at + LOCAL) / 86400) * 86400 - LOCAL;
+  const since = ins.purchase_date ? Date.parse(`${ins.purchase_date}T00:00:00+08:00`) / 1000 : listed;
   const lo = Math.max(from, since), hi = ins.retired_at ? Math.min(to, ins.retired_at) : to;
   return [lo, Math.max(lo, hi)];
 }
@@ -91,7 +93,7 @@ const positive = (tally) => [...tally.values()].filter((n) => n > 0).length;
 function snapshot() {
   return {
     ins: rows(`SELECT i.id, i.owner_org_id, o.code AS org_code, o.zone_id, z.code AS zone, i.class_code, i.category_type,
-                      i.purchase_date, i.retired_at, i.name_zh FROM instruments i JOIN orgs o ON o.id = i.owner_org_id
+                      i.purchase_date, i.created_at, i.retired_at, i.name_zh FROM instruments i JOIN orgs o ON o.id = i.owner_org_id
                JOIN zones z ON z.id = o.zone_id ORDER BY i.id`),
     usage: rows(`SELECT u.id, u.instrument_id, u.user_id, u.payer_org_id, u.provider_org_id, o.zone_id AS payer_zone_id, u.kind,
                         u.tier, u.start, u.minutes, u.samples, u.fee_fen FROM usage_records u JOIN orgs o ON o.id = u.payer_org_id`),
@@ -155,7 +157,9 @@ before(async () => {
       SELECT 'rese', 'rese', (SELECT id FROM orgs WHERE code='E'), (SELECT id FROM lab_groups WHERE name='e-lab'), 1, password_hash
       FROM users WHERE login = 'res';
     UPDATE instruments SET category_type = 'specialised', class_code = '010601' WHERE asset_no = 'rules';
-    UPDATE instruments SET class_code = '010102', purchase_date = '${new Date((localMidnight(-50) + LOCAL) * 1000).toISOString().slice(0, 10)}' WHERE asset_no = 'far';`);
+    UPDATE instruments SET class_code = '010102', purchase_date = '${new Date((localMidnight(-50) + LOCAL) * 1000).toISOString().slice(0, 10)}' WHERE asset_no = 'far';
+    UPDATE instruments SET created_at = ${localMidnight(-400)};
+    UPDATE instruments SET purchase_date = '', created_at = ${localMidnight(-65) + 15 * 3600 + 7} WHERE asset_no = 'quick';`);
   world.users.rese = Number(sql(world.db, `SELECT id FROM users WHERE login='rese'`));
   srv = await start(world);
   [com, ada, opa, opb, res] = await Promise.all(['com', 'ada', 'opa', 'opb', 'res'].map((l) => signIn(srv, l)));
@@ -248,6 +252,11 @@ test('per-instrument figures equal a recomputation from the records, over every 
   const farRange = [localMidnight(-70), localMidnight(-10)];
   const far = (await allInstruments(com, { from: farRange[0], to: farRange[1] })).find((i) => i.instrument_id === world.ids.far);
   assert.equal(far.rated_minutes, proratedMinutes(1400, localMidnight(-50), farRange[1]));
+  // 'quick' has no purchase date: rated from the local day it was listed (65 days ago), not before.
+  const quick = (await allInstruments(com, { from: farRange[0], to: farRange[1] })).find((i) => i.instrument_id === world.ids.quick);
+  assert.equal(quick.rated_minutes, proratedMinutes(1400, localMidnight(-65), farRange[1]));
+  const before = await allInstruments(com, { from: localMidnight(-70), to: localMidnight(-66) });
+  assert.equal(before.find((i) => i.instrument_id === world.ids.quick)?.rated_minutes ?? 0, 0);
   // 'broken' (retired 38 days ago) is not rated after its retirement, but its use before counts.
   const late = await allInstruments(com, { from: localMidnight(-30), to: localMidnight(0) });
   assert.equal(late.find((i) => i.instrument_id === world.ids.broken), undefined);

@@ -24,11 +24,46 @@ static void test_parse_format(void **state) {
     assert_int_equal(u, t);
 }
 
+/* RFC 3339 time-secfrac, as JavaScript's toISOString writes it: the
+ * fraction is dropped, whole seconds are kept. */
+static void test_parse_fraction(void **state) {
+    (void)state;
+    int64_t t, u;
+    assert_int_equal(yq_time_parse("2026-12-01T01:00:00Z", &t), 0);
+    assert_int_equal(yq_time_parse("2026-12-01T01:00:00.000Z", &u), 0);
+    assert_int_equal(u, t);
+    assert_int_equal(yq_time_parse("2026-12-01T09:00:00.999999999+08:00", &u), 0);
+    assert_int_equal(u, t);
+    assert_int_equal(yq_time_parse("2026-12-01T01:00:01.5z", &u), 0);
+    assert_int_equal(u, t + 1);
+}
+
+/* The last instant whose local year is 9999 is accepted and written back;
+ * one second later is refused (it would print as year 10000). */
+static void test_parse_last_year(void **state) {
+    (void)state;
+    int64_t t;
+    assert_int_equal(yq_time_parse("9999-12-31T23:59:59+08:00", &t), 0);
+    char s[YQ_TIME_STRLEN];
+    yq_time_format(t, s);
+    assert_string_equal(s, "9999-12-31T23:59:59+08:00");
+    assert_int_equal(yq_time_parse("9999-12-31T16:00:00Z", &t), -1);
+}
+
 static void test_parse_refuses(void **state) {
     (void)state;
-    static const char *const bad[] = {
-        "2026-12-01T09:00:00",    "2026-12-01 09:00:00+08:00", "2026-02-30T09:00:00Z", "2026-12-01T24:00:00Z",
-        "2026-12-01T09:00:00.5Z", "2026-12-01T09:00:00+8:00",  "x026-12-01T09:00:00Z", ""};
+    static const char *const bad[] = {"2026-12-01T09:00:00",
+                                      "2026-12-01 09:00:00+08:00",
+                                      "2026-02-30T09:00:00Z",
+                                      "2026-12-01T24:00:00Z",
+                                      "2026-12-01T09:00:00.Z",
+                                      "2026-12-01T09:00:00+8:00",
+                                      "x026-12-01T09:00:00Z",
+                                      "",
+                                      "2026-12-01T09:00:00.1234567890Z",
+                                      "2026-12-01T09:00:00.5",
+                                      "9999-12-31T23:00:00-23:59",
+                                      "9999-12-31T16:00:00Z"};
     int64_t t;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (yq_time_parse(bad[i], &t) == 0)
@@ -70,10 +105,9 @@ static void test_period_bounds(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_format),
-        cmocka_unit_test(test_parse_refuses),
-        cmocka_unit_test(test_local_views),
-        cmocka_unit_test(test_period_bounds),
+        cmocka_unit_test(test_parse_format),   cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_parse_fraction), cmocka_unit_test(test_parse_last_year),
+        cmocka_unit_test(test_local_views),    cmocka_unit_test(test_period_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
