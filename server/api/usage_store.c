@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "domain/usage_rules.h"
 #include "domain/vouchers.h"
 
 /* A record u is reversed when a reversal points at it; live otherwise. */
@@ -175,12 +176,11 @@ static int overlaps(yq_db_t *db, int64_t instrument_id, int64_t start, int64_t e
 }
 
 /* Common checks of a use's interval; returns 0 or -1 with *why. */
-static int check_interval(yq_db_t *db, int64_t instrument_id, int64_t start, int64_t end, int64_t now,
+static int check_interval(yq_db_t *db, int64_t instrument_id, int64_t start, int64_t end, int64_t now, int64_t earliest,
                           yq_usage_refusal_t *why) {
-    if (end < start)
-        return refuse(why, 400, "invalid_field", "'end' must not be before 'start'.", "end");
-    if (end > now)
-        return refuse(why, 400, "in_future", "Usage can only be recorded once it has happened.", "end");
+    yq_usage_time_refusal_t t;
+    if (yq_usage_time_check(start, end, now, earliest, &t))
+        return refuse(why, t.status, t.code, t.message, t.field);
     if (overlaps(db, instrument_id, start, end))
         return refuse(why, 409, "usage_overlap", "Another usage record of this instrument covers part of that time.",
                       NULL);
@@ -459,7 +459,7 @@ int64_t yq_usage_record(const yq_usage_new_t *in, const yq_principal_t *p, yq_us
     yq_period_of(in->start, period);
     if (yq_usage_period_closed(db, period))
         return refuse(why, 409, "period_closed", "That month's settlement is closed.", "start");
-    if (check_interval(db, in->instrument_id, in->start, in->end, in->now, why))
+    if (check_interval(db, in->instrument_id, in->start, in->end, in->now, yq_usage_earliest_start(in->now), why))
         return -1;
     yq_usage_record_t r = {
         .instrument_id = in->instrument_id,
@@ -502,7 +502,7 @@ int64_t yq_usage_record(const yq_usage_new_t *in, const yq_principal_t *p, yq_us
 
 int64_t yq_usage_record_checkout(int64_t booking_id, int64_t actor, int64_t now, yq_usage_refusal_t *why) {
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT instrument_id, user_id, coalesce(checkin_at, start) FROM bookings "
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT instrument_id, user_id, coalesce(checkin_at, start), end FROM bookings "
                                       "WHERE id = ?1");
     sqlite3_bind_int64(st, 1, booking_id);
     if (yq_db_step(db, st) != 1)
@@ -517,9 +517,15 @@ int64_t yq_usage_record_checkout(int64_t booking_id, int64_t actor, int64_t now,
         .recorded_by = actor,
         .now = now,
     };
+    int64_t booked_end = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
     if (in.start > now) /* checked in early and out again before the start */
         in.start = now;
+    /* A check-out forgotten for weeks is not when the use ended: past the
+     * longest use a record may have, the booking's end stands in (the
+     * operator corrects the record if the use ran longer). */
+    if (in.end - in.start > YQ_USAGE_MAX_SECONDS)
+        in.end = booked_end > in.start ? booked_end : in.start;
     return yq_usage_record(&in, NULL, why, NULL);
 }
 
@@ -627,7 +633,11 @@ static int64_t write_reversal(yq_db_t *db, const stored_t *o, const yq_usage_fix
 
 static int64_t write_correction(yq_db_t *db, const stored_t *o, const yq_usage_fix_t *in, yq_usage_refusal_t *why) {
     char period[8];
-    if (check_interval(db, o->r.instrument_id, in->start, in->end, in->now, why) ||
+    /* A correction may keep an old record's start. */
+    int64_t earliest = yq_usage_earliest_start(in->now);
+    if (o->r.start < earliest)
+        earliest = o->r.start;
+    if (check_interval(db, o->r.instrument_id, in->start, in->end, in->now, earliest, why) ||
         correction_period(db, in->start, in->now, period, why))
         return -1;
     /* The rates copied into the original still rule: one rate for its tier. */

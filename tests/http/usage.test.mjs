@@ -113,6 +113,10 @@ test('refusals: future, reversed times, overlap, unknown user, other group, wron
     [com, { instrument_id: I, user_id: world.users.res, start: at(20), end: at(21) }, 403, 'forbidden'],
     [opa, { instrument_id: I, user_id: world.users.res, start: 'yesterday', end: at(21) }, 400, 'invalid_field', 'start'],
     [opa, { instrument_id: I, user_id: world.users.res, start: at(20), end: at(21), service_mode: 'teleport' }, 400, 'invalid_field', 'service_mode'],
+    // A slip of the year: 127 years long, starting in 1900 (a fee of 10^14 fen), is refused.
+    [opa, { instrument_id: I, user_id: world.users.res, start: '1900-01-01T09:00:00+08:00', end: at(21) }, 400, 'usage_too_long', 'end'],
+    [opa, { instrument_id: I, user_id: world.users.res, start: iso(now - 32 * 86400), end: iso(now - 600) }, 400, 'usage_too_long', 'end'],
+    [opa, { instrument_id: I, user_id: world.users.res, start: iso(now - 401 * 86400), end: iso(now - 401 * 86400 + H) }, 400, 'usage_too_old', 'start'],
   ];
   for (const [client, body, status, code, field] of cases) {
     const r = await post(client, body);
@@ -158,6 +162,20 @@ test('check-out writes the usage record linked to the booking, in the same write
   // A booking of another user or instrument is refused.
   r = await post(opa, { instrument_id: world.ids.open, user_id: world.users.r2, booking_id: b, start: at(22), end: at(23) });
   assert.equal(r.body.error.field, 'booking_id');
+});
+
+test('a check-out forgotten for 40 days records the booked time, not 40 days of fees', async () => {
+  const start = localMidnight(-40) + 10 * H;
+  const b = Number(sql(world.db, `INSERT INTO bookings (instrument_id, user_id, payer_org_id, start, end, status, checkin_at)
+    VALUES (${world.ids.quick}, ${world.users.r3}, (SELECT org_id FROM users WHERE id = ${world.users.r3}),
+            ${start}, ${start + 2 * H}, 'in_use', ${start + 60}) RETURNING id`));
+  let r = await call(opa, 'POST', `/api/v1/bookings/${b}/checkout`);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.status, 'completed');
+  r = await call(opa, 'GET', `/api/v1/usage?booking_id=${b}`);
+  assert.equal(r.body.items.length, 1);
+  assert.equal(r.body.items[0].start, iso(start + 60));
+  assert.equal(r.body.items[0].end, iso(start + 2 * H));
 });
 
 test('recording a booking still checked in completes it (one click)', async () => {
