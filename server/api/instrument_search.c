@@ -27,11 +27,22 @@
  * sort keys). Only the rows of the page are then read in full from the wide
  * instruments rows.
  *
+ * A word may also name the instrument's class: "电镜" finds every instrument
+ * classed 透射电镜 or 扫描电镜 although their names say 电子显微镜, and
+ * "mass spectrometer" the mass spectrometers whatever their names. Each word
+ * is matched against the Chinese and English names of the third-level
+ * classes once per search, giving each class a bit mask of the words it
+ * answers; a row then needs every word in its text or in its class's mask.
+ * Rows found through their class alone rank after every row found through
+ * its text.
+ *
  * Sorting uses one key (relevance, name as SQLite's BINARY collation orders
  * it, or -value) and the id as tie-breaker; the cursor carries the last row's
  * (key, id), so paging never repeats or skips a row even when rows share a key.
  */
+#include <math.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +414,7 @@ static cJSON *facets_json(yq_db_t *db, const facet_sums_t *f) {
 typedef struct {
     int64_t id, owner, value;
     size_t class_off, name_off, name_len, short_off, short_len; /* in cat.pool */
+    int cls;                                                    /* index in the class table, -1 none */
     signed char run;                                            /* index in yq_run_statuses, -1 other */
     unsigned char retired, external, bookable;
 } cat_row_t;
@@ -475,6 +487,8 @@ static int cat_refresh(yq_db_t *db) {
         r->id = sqlite3_column_int64(st, 0);
         r->owner = sqlite3_column_int64(st, 1);
         r->class_off = pool_add(sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        const yq_class_t *cls = yq_class_find(cat.pool.data + r->class_off);
+        r->cls = cls ? (int)(cls - yq_class_at(0)) : -1;
         const char *share = (const char *)sqlite3_column_text(st, 3);
         r->run = (signed char)run_index((const char *)sqlite3_column_text(st, 4));
         r->retired = sqlite3_column_int(st, 5) != 0;
@@ -513,9 +527,57 @@ static const cat_row_t *cat_find(int64_t id) {
 
 /* ---- running it ---- */
 
+/* Relevance of a row found through its class alone: after every text match
+ * (short mode positions are small, bm25 ranks negative). */
+#define CLASS_ONLY_REL 1e9
+
+/* Does the lower-cased word occur in text, ASCII case folded? */
+static int contains_folded(const char *text, const char *word, size_t wl) {
+    char buf[512];
+    size_t n = strlen(text);
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] - 'A' + 'a') : text[i];
+    return memmem(buf, n, word, wl) != NULL;
+}
+
+/* For each class, the bit mask of the words its names contain (malloc,
+ * yq_class_count() entries); *any says whether a bit is set. Only the
+ * third-level classes take part: their names say what an instrument is
+ * (扫描电镜, 热重分析仪); the upper levels' (分析仪器, 显微镜及图象分析仪器)
+ * are so broad that "分析仪" would answer with every microscope. */
+static uint8_t *class_masks(const terms_t *t, int *any) {
+    size_t n = yq_class_count();
+    uint8_t *m = yq_xcalloc(n ? n : 1, 1);
+    *any = 0;
+    for (size_t c = 0; c < n; c++) {
+        const yq_class_t *k = yq_class_at(c);
+        if (k->level != 3)
+            continue;
+        for (int i = 0; i < YQ_SEARCH_TERMS_MAX; i++)
+            if (t->word_len[i] && (contains_folded(k->name_zh, t->word[i], t->word_len[i]) ||
+                                   contains_folded(k->name_en, t->word[i], t->word_len[i])))
+                m[c] |= (uint8_t)(1u << i);
+        *any |= m[c] != 0;
+    }
+    return m;
+}
+
+/* The words in use, as a mask. */
+static uint8_t words_mask(const terms_t *t) {
+    uint8_t all = 0;
+    for (int i = 0; i < YQ_SEARCH_TERMS_MAX; i++)
+        if (t->word_len[i])
+            all |= (uint8_t)(1u << i);
+    return all;
+}
+
 /* Short mode: 1-based character position of the first word in the text s
- * (what instr() gives), or 0 when a word is missing. Unused words are "". */
-static double short_match(const char *s, size_t len, const terms_t *t) {
+ * (what instr() gives); CLASS_ONLY_REL when the first word is only in the
+ * class (`cls`, the words the row's class answers); 0 when a word is in
+ * neither. Unused words are "". */
+static double short_match(const char *s, size_t len, const terms_t *t, uint8_t cls) {
     const char *first = NULL;
     for (int i = 0; i < YQ_SEARCH_TERMS_MAX; i++) {
         size_t wl = t->word_len[i];
@@ -525,12 +587,25 @@ static double short_match(const char *s, size_t len, const terms_t *t) {
             continue;
         }
         const char *at = memmem(s, len, t->word[i], wl);
-        if (!at)
+        if (!at && !(cls & (1u << i)))
             return 0;
         if (!i)
             first = at;
     }
-    return (double)(utf8_chars(s, (size_t)(first - s)) + 1);
+    return first ? (double)(utf8_chars(s, (size_t)(first - s)) + 1) : CLASS_ONLY_REL;
+}
+
+/* One word as an FTS5 string (quotes doubled), malloc'd. */
+static char *fts_word(const char *w, size_t len) {
+    yq_buf_t b = {0};
+    yq_buf_putc(&b, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (w[i] == '"')
+            yq_buf_putc(&b, '"');
+        yq_buf_putc(&b, w[i]);
+    }
+    yq_buf_putc(&b, '"');
+    return yq_buf_steal(&b);
 }
 
 /* One search in progress. */
@@ -583,6 +658,46 @@ static void consider(pass_t *p, const cat_row_t *r, double rel) {
     heap_offer(&p->page, &k);
 }
 
+/* FTS mode when some word names a class: a row needs each word in its text
+ * (the word's own FTS match) or in its class. Rows matching every word in
+ * their text keep the rank of the whole query. Returns 0 or a negative code. */
+static int fts_with_classes(yq_db_t *db, pass_t *p, const terms_t *t, const uint8_t *cmask) {
+    uint8_t *hit = yq_xcalloc(cat.n ? cat.n : 1, 1);
+    double *rank = yq_xmalloc((cat.n ? cat.n : 1) * sizeof *rank);
+    for (size_t i = 0; i < cat.n; i++)
+        rank[i] = NAN;
+    int rc = 0;
+    sqlite3_stmt *st = yq_db_stmt(db, p->s->sort == YQ_SORT_RELEVANCE ? fts_ranked : fts_matches);
+    for (int w = -1; w < YQ_SEARCH_TERMS_MAX && rc >= 0; w++) {
+        if (w >= 0 && !t->word_len[w])
+            continue;
+        char *one = w < 0 ? NULL : fts_word(t->word[w], t->word_len[w]);
+        sqlite3_bind_text(st, 1, w < 0 ? t->match : one, -1, SQLITE_STATIC);
+        while ((rc = yq_db_step(db, st)) == 1) {
+            const cat_row_t *r = cat_find(sqlite3_column_int64(st, 0));
+            if (!r)
+                continue;
+            if (w < 0)
+                rank[r - cat.rows] = sqlite3_column_double(st, 1);
+            else
+                hit[r - cat.rows] |= (uint8_t)(1u << w);
+        }
+        sqlite3_reset(st);
+        free(one);
+    }
+    uint8_t all = words_mask(t);
+    for (size_t i = 0; i < cat.n && rc >= 0; i++) {
+        const cat_row_t *r = &cat.rows[i];
+        if (!isnan(rank[i]))
+            consider(p, r, rank[i]);
+        else if ((uint8_t)(hit[i] | (r->cls >= 0 ? cmask[r->cls] : 0)) == all)
+            consider(p, r, CLASS_ONLY_REL);
+    }
+    free(hit);
+    free(rank);
+    return rc < 0 ? rc : 0;
+}
+
 int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, const char **bad) {
     memset(out, 0, sizeof *out);
     out->total = -1;
@@ -605,7 +720,11 @@ int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, 
     int rc = cat_refresh(db);
     if (rc == 0) {
         org_zones_load(db, &p.zones);
-        if (t.mode == MODE_FTS) {
+        int by_class = 0;
+        uint8_t *cmask = t.mode == MODE_NONE ? NULL : class_masks(&t, &by_class);
+        if (t.mode == MODE_FTS && by_class) {
+            rc = fts_with_classes(db, &p, &t, cmask);
+        } else if (t.mode == MODE_FTS) {
             sqlite3_stmt *st = yq_db_stmt(db, s->sort == YQ_SORT_RELEVANCE ? fts_ranked : fts_matches);
             sqlite3_bind_text(st, 1, t.match, -1, SQLITE_STATIC);
             while ((rc = yq_db_step(db, st)) == 1) {
@@ -618,11 +737,13 @@ int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, 
             for (size_t i = 0; i < cat.n; i++) {
                 const cat_row_t *r = &cat.rows[i];
                 double rel = 0.0;
-                if (t.mode == MODE_SHORT && !(rel = short_match(cat.pool.data + r->short_off, r->short_len, &t)))
+                if (t.mode == MODE_SHORT && !(rel = short_match(cat.pool.data + r->short_off, r->short_len, &t,
+                                                                r->cls >= 0 ? cmask[r->cls] : 0)))
                     continue;
                 consider(&p, r, rel);
             }
         }
+        free(cmask);
         free(p.zones.a);
     }
     heap_sort(&p.page);
