@@ -9,6 +9,13 @@
  * is audited as `role_change` with the roles before and after. Disabling ends
  * the user's sessions at once; their API tokens stop working while disabled.
  *
+ * The no-show bar (DOMAIN.md "Bookings"; set by the sweep in api/bookings.c)
+ * shows as barred_until to whoever may see the user, null when the user may
+ * book. Only an admin lifts it, with PATCH {"barred_until": null}, audited as
+ * `user_unbar`; a bar is never set by hand. A PATCH that names a field it
+ * does not change (a typo, or login, disabled, ...) is refused with 400
+ * unknown_field, as for instruments, so no change only looks made.
+ *
  *   GET   /api/v1/users[?org_id=&group_id=&role=&q=]   admin (all), operator (own institution)
  *   POST  /api/v1/users                                admin
  *   GET   /api/v1/users/{id}                           as above
@@ -29,6 +36,7 @@
 #include "auth/password.h"
 #include "auth/principal.h"
 #include "core/arena.h"
+#include "core/timeutil.h"
 
 #define USER_BODY_MAX 8192
 #define STAFF_ROLES (YQ_ROLE_RESEARCHER | YQ_ROLE_PI | YQ_ROLE_OPERATOR)
@@ -44,7 +52,7 @@ cJSON *yq_roles_json(unsigned roles) {
 cJSON *yq_user_json(int64_t id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, login, name, email, phone, org_id, group_id, roles, disabled, "
-                                      "created_at, updated_at FROM users WHERE id = ?1");
+                                      "created_at, updated_at, barred_until FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
     if (yq_db_step(db, st) != 1)
         return NULL;
@@ -56,6 +64,9 @@ cJSON *yq_user_json(int64_t id) {
     cJSON_AddBoolToObject(o, "disabled", sqlite3_column_int(st, 8));
     yq_json_add_time(o, "created_at", sqlite3_column_int64(st, 9));
     yq_json_add_time(o, "updated_at", sqlite3_column_int64(st, 10));
+    /* A bar that has run out is no bar: the booking check is barred_until > now. */
+    int64_t barred = sqlite3_column_int64(st, 11);
+    yq_json_add_time_or_null(o, "barred_until", barred > yq_now() ? barred : 0);
     sqlite3_reset(st);
     return o;
 }
@@ -350,9 +361,45 @@ done:
 typedef struct {
     const char *name, *email, *phone;
     int64_t org, group;
-    int has_org, has_group, has_roles;
+    int has_org, has_group, has_roles, lift_bar;
     unsigned roles;
 } patch_t;
+
+/* The members a PATCH changes. */
+static const char *const patch_fields[] = {"name", "email", "phone", "org_id", "group_id", "roles", "barred_until"};
+
+/* Refuses a member the PATCH would not change: 400 unknown_field naming it. */
+static int check_patch_fields(yq_req_t *req, const cJSON *body) {
+    const cJSON *m;
+    cJSON_ArrayForEach(m, body) {
+        size_t i = 0;
+        while (i < sizeof patch_fields / sizeof patch_fields[0] && strcmp(m->string, patch_fields[i]) != 0)
+            i++;
+        if (i == sizeof patch_fields / sizeof patch_fields[0]) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "Field '%.64s' cannot be changed here (name, email, phone, org_id, group_id, roles, "
+                     "barred_until).",
+                     m->string);
+            yq_reply_error(req, 400, "unknown_field", msg, m->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads "barred_until": absent, or null to lift the bar (nothing else: a bar
+ * comes from no-shows, never by hand). */
+static int read_bar(yq_req_t *req, const cJSON *body, int *lift) {
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(body, "barred_until");
+    *lift = b != NULL;
+    if (b && !cJSON_IsNull(b)) {
+        yq_reply_error(req, 400, "invalid_field", "Field 'barred_until' can only be null, which lifts the bar.",
+                       "barred_until");
+        return -1;
+    }
+    return 0;
+}
 
 /* Reads the PATCH body and checks the caller may change what it names:
  * 400 invalid; 403 a field the caller may not change. */
@@ -362,7 +409,8 @@ static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t,
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(body, "org_id");
     in->has_group = g != NULL;
     in->has_org = o != NULL;
-    if (yq_api_str(req, body, "name", 0, 100, &in->name) || yq_api_str(req, body, "email", 0, 254, &in->email) ||
+    if (check_patch_fields(req, body) || read_bar(req, body, &in->lift_bar) ||
+        yq_api_str(req, body, "name", 0, 100, &in->name) || yq_api_str(req, body, "email", 0, 254, &in->email) ||
         yq_api_str(req, body, "phone", 0, 32, &in->phone) || read_roles(req, body, 0, &in->roles, &in->has_roles) ||
         (g && !cJSON_IsNull(g) && yq_api_int(req, body, "group_id", 1, 1, INT64_MAX, &in->group, NULL)) ||
         (o && !cJSON_IsNull(o) && yq_api_int(req, body, "org_id", 1, 1, INT64_MAX, &in->org, NULL)) ||
@@ -370,6 +418,7 @@ static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t,
         return -1;
     int admin = yq_has_role(p, YQ_ROLE_ADMIN), op = yq_is_operator_of(p, t->org_id);
     const char *denied = (in->has_roles || in->has_org) && !admin ? (in->has_roles ? "roles" : "org_id")
+                         : in->lift_bar && !admin                 ? "barred_until"
                          : in->has_group && !admin && !op         ? "group_id"
                          : !admin && !op && p->user_id != t->id   ? "name"
                                                                   : NULL;
@@ -390,31 +439,38 @@ static int read_patch(yq_req_t *req, const yq_principal_t *p, const target_t *t,
     return 0;
 }
 
-/* Writes the audit rows of a PATCH: role_change (roles before/after) and
- * user_update (the other fields before/after), each only when it changed. */
+/* Moves member key of before and after into an audit row of its own,
+ * written as `action` when it changed. Returns 0 or a negative code. */
+static int audit_member(yq_req_t *req, const yq_principal_t *p, int64_t id, int64_t org, cJSON *before, cJSON *after,
+                        const char *key, const char *action) {
+    cJSON *b = cJSON_CreateObject(), *a = cJSON_CreateObject();
+    cJSON *vb = cJSON_DetachItemFromObject(before, key), *va = cJSON_DetachItemFromObject(after, key);
+    int changed = (vb || va) && !cJSON_Compare(vb, va, 1);
+    cJSON_AddItemToObject(b, key, vb ? vb : cJSON_CreateNull());
+    cJSON_AddItemToObject(a, key, va ? va : cJSON_CreateNull());
+    int rc = changed ? yq_audit(req, p, NULL, action, "user", id, org, b, a) : 0;
+    cJSON_Delete(b);
+    cJSON_Delete(a);
+    return rc;
+}
+
+/* Writes the audit rows of a PATCH: role_change (roles before/after),
+ * user_unbar (barred_until before/after) and user_update (the other fields
+ * before/after), each only when it changed. */
 static int audit_patch(yq_req_t *req, const yq_principal_t *p, int64_t id, int64_t org, cJSON *before, cJSON *after) {
-    int rc = 0;
-    cJSON *rb = cJSON_DetachItemFromObject(before, "roles"), *ra = cJSON_DetachItemFromObject(after, "roles");
     cJSON_DeleteItemFromObject(before, "updated_at");
     cJSON_DeleteItemFromObject(after, "updated_at");
-    if (!cJSON_Compare(rb, ra, 1)) {
-        cJSON *b = cJSON_CreateObject(), *a = cJSON_CreateObject();
-        cJSON_AddItemToObject(b, "roles", rb);
-        cJSON_AddItemToObject(a, "roles", ra);
-        rc = yq_audit(req, p, NULL, "role_change", "user", id, org, b, a);
-        cJSON_Delete(b);
-        cJSON_Delete(a);
-    } else {
-        cJSON_Delete(rb);
-        cJSON_Delete(ra);
-    }
+    int rc = audit_member(req, p, id, org, before, after, "roles", "role_change");
+    if (rc == 0)
+        rc = audit_member(req, p, id, org, before, after, "barred_until", "user_unbar");
     if (rc == 0 && !cJSON_Compare(before, after, 1))
         rc = yq_audit(req, p, NULL, "user_update", "user", id, org, before, after);
     return rc;
 }
 
-/* PATCH /api/v1/users/{id} {name?, email?, phone?, group_id?, org_id?, roles?}:
- * 200 user; 400; 401; 403 (a field the caller may not change); 404;
+/* PATCH /api/v1/users/{id} {name?, email?, phone?, group_id?, org_id?, roles?,
+ * barred_until? (null only: lifts the bar)}: 200 user; 400 (unknown_field,
+ * invalid_field, ...); 401; 403 (a field the caller may not change); 404;
  * 409 cannot_demote_self. */
 static void user_patch(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_ALL);
@@ -433,7 +489,9 @@ static void user_patch(yq_req_t *req) {
     }
     sqlite3_stmt *st = yq_db_stmt(db, "UPDATE users SET name = coalesce(?2, name), email = coalesce(?3, email), "
                                       "phone = coalesce(?4, phone), org_id = ?5, group_id = ?6, "
-                                      "roles = coalesce(?7, roles), updated_at = unixepoch() WHERE id = ?1");
+                                      "roles = coalesce(?7, roles), "
+                                      "barred_until = CASE WHEN ?8 THEN 0 ELSE barred_until END, "
+                                      "updated_at = unixepoch() WHERE id = ?1");
     sqlite3_bind_int64(st, 1, t.id);
     const char *texts[] = {in.name, in.email, in.phone};
     for (int i = 0; i < 3; i++)
@@ -445,6 +503,7 @@ static void user_patch(yq_req_t *req) {
         sqlite3_bind_int64(st, 6, in.group);
     if (in.has_roles)
         sqlite3_bind_int(st, 7, (int)in.roles);
+    sqlite3_bind_int(st, 8, in.lift_bar);
     int rc = yq_db_step(db, st);
     if (rc >= 0 && !(after = yq_user_json(t.id)))
         rc = YQ_DB_ERROR;

@@ -48,7 +48,7 @@ static int build(yq_db_t *db, uint64_t seed) {
     int rc = yq_demo_world(db, &rng, out, &counts);
     fclose(out);
     if (rc == 0) {
-        rc = yq_demo_history(db, &rng);
+        rc = yq_demo_history(db, &rng, &counts);
         if (rc)
             fprintf(stderr, "yiqi demo: building the history failed (%d)\n", rc);
     }

@@ -47,9 +47,15 @@ static inline int yq_rng_chance(yq_rng_t *r, int percent) {
 
 #define YQ_DEMO_SEED 20261128ull
 
-/* What the world holds, for history and for the summary line. */
+#define YQ_DEMO_SHOWN_MAX 16
+
+/* What the world holds, for history and for the summary line. shown lists
+ * the users whose logins are printed: a newcomer signs in as one of them and
+ * must be able to book at once, so the history never bars them. */
 typedef struct {
     int orgs, groups, users, instruments, vouchers;
+    int64_t shown[YQ_DEMO_SHOWN_MAX];
+    size_t n_shown;
 } yq_demo_counts_t;
 
 /* Builds the world into db (the caller holds the transaction). Prints the
@@ -57,7 +63,8 @@ typedef struct {
  * stderr. */
 int yq_demo_world(yq_db_t *db, yq_rng_t *rng, FILE *logins, yq_demo_counts_t *counts);
 
-/* Twelve months of bookings and usage (server/demo/history.c). */
-int yq_demo_history(yq_db_t *db, yq_rng_t *rng);
+/* Twelve months of bookings and usage (server/demo/history.c) on the world
+ * yq_demo_world described in world. */
+int yq_demo_history(yq_db_t *db, yq_rng_t *rng, const yq_demo_counts_t *world);
 
 #endif

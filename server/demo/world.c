@@ -306,7 +306,10 @@ static int shown(world_t *w, size_t i) {
     return 1;
 }
 
-static void print_login(world_t *w, const char *login, int role_index, const char *inst) {
+/* Prints a login and remembers its user (yq_demo_counts_t.shown). */
+static void print_login(world_t *w, int64_t uid, const char *login, int role_index, const char *inst) {
+    if (w->counts->n_shown < YQ_DEMO_SHOWN_MAX)
+        w->counts->shown[w->counts->n_shown++] = uid;
     fprintf(w->logins, "  %-22s %-22s %-11s %s\n", login, role_password[role_index].password,
             role_password[role_index].name, inst);
 }
@@ -332,7 +335,7 @@ static int add_org_people(world_t *w, size_t i) {
                      (int)yq_rng_between(w->rng, 0, 9999999));
             snprintf(o->contact_email, sizeof o->contact_email, "%s@demo.yiqi.example", login);
             if (shown(w, i))
-                print_login(w, login, 2, o->name_zh);
+                print_login(w, uid, login, 2, o->name_zh);
         }
     }
     sqlite3_stmt *gs = yq_db_stmt(w->db, "INSERT INTO lab_groups (org_id, name, pi_user_id, requires_pi_approval) "
@@ -371,7 +374,7 @@ static int add_org_people(world_t *w, size_t i) {
         yq_db_step(w->db, us);
         sqlite3_reset(us);
         if (g == 1 && shown(w, i))
-            print_login(w, login, 3, o->name_zh);
+            print_login(w, pi, login, 3, o->name_zh);
         int members = (int)yq_rng_between(w->rng, 3, 6);
         for (int m = 1; m <= members; m++) {
             snprintf(login, sizeof login, "%s.%d.%d", o->code, g, m);
@@ -380,7 +383,7 @@ static int add_org_people(world_t *w, size_t i) {
             if (uid < 0)
                 return (int)uid;
             if (g == 1 && m == 1 && shown(w, i))
-                print_login(w, login, 4, o->name_zh);
+                print_login(w, uid, login, 4, o->name_zh);
         }
     }
     return 0;
@@ -388,11 +391,12 @@ static int add_org_people(world_t *w, size_t i) {
 
 static int add_people(world_t *w) {
     fprintf(w->logins, "Demo logins (login / password / role / institution):\n");
-    if (add_user(w, "admin", "系统管理员", 0, 0, YQ_ROLE_ADMIN, 0) < 0 ||
-        add_user(w, "commission", "科委 统计与结算", 0, 0, YQ_ROLE_COMMISSION, 1) < 0)
+    int64_t admin = add_user(w, "admin", "系统管理员", 0, 0, YQ_ROLE_ADMIN, 0);
+    int64_t commission = admin < 0 ? -1 : add_user(w, "commission", "科委 统计与结算", 0, 0, YQ_ROLE_COMMISSION, 1);
+    if (commission < 0)
         return -1;
-    print_login(w, "admin", 0, "-");
-    print_login(w, "commission", 1, "-");
+    print_login(w, admin, "admin", 0, "-");
+    print_login(w, commission, "commission", 1, "-");
     for (size_t i = 0; i < w->norgs; i++) {
         int rc = add_org_people(w, i);
         if (rc)

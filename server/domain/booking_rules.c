@@ -166,3 +166,13 @@ int64_t yq_booking_bar_from_no_shows(const int64_t *no_show_starts, size_t n, in
             count++;
     return yq_booking_bar_until(count, barred_until, now);
 }
+
+int64_t yq_booking_no_show_marked_at(int64_t start) {
+    return start + YQ_NO_SHOW_SECONDS;
+}
+
+int64_t yq_booking_bar_after_no_show(const int64_t *starts, size_t n, int64_t barred_until) {
+    if (!starts || !n)
+        return barred_until;
+    return yq_booking_bar_from_no_shows(starts, n, barred_until, yq_booking_no_show_marked_at(starts[n - 1]));
+}

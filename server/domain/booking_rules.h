@@ -149,4 +149,19 @@ int64_t yq_booking_bar_until(int64_t count, int64_t barred_until, int64_t now);
  * order): counts those in (now - 90 days, now]. */
 int64_t yq_booking_bar_from_no_shows(const int64_t *no_show_starts, size_t n, int64_t barred_until, int64_t now);
 
+/* The instant the no-show sweep marks a confirmed booking that starts at start
+ * and is not checked in: 15 minutes after the start (YQ_NO_SHOW_SECONDS). The
+ * sweep runs every 30 seconds, so this is when a server that is up marks it. */
+int64_t yq_booking_no_show_marked_at(int64_t start);
+
+/* The bar as the sweep leaves it after marking the last of a user's no-shows,
+ * for replaying a history (the demo's): starts holds the user's no-shows in
+ * order of start, the newest last; the sweep marked each at
+ * yq_booking_no_show_marked_at(start) and then counted those already marked,
+ * so the newest is counted with the ones before it at that instant.
+ * barred_until is the bar before it (0: none). Returns the new barred_until;
+ * when it grew, the bar runs from yq_booking_no_show_marked_at(starts[n - 1]).
+ * Never fails. */
+int64_t yq_booking_bar_after_no_show(const int64_t *starts, size_t n, int64_t barred_until);
+
 #endif

@@ -2,8 +2,10 @@
 // and, entirely through the web UI, sets up two institutions in different zones,
 // a lab group and an operator and a researcher for each; a wrong credit code is
 // marked on its field; the researcher then signs in; the audit log shows it all.
+// Also: disabling a user, lifting a no-show bar, and a user's own password and tokens.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startApp, signIn, signOut, waitForPage, openPage } from './lib/browser.mjs';
 import { creditCodeFor } from '../http/lib/world.mjs';
 
@@ -18,6 +20,7 @@ before(async () => {
 after(async () => { await app?.close(); });
 
 const label = (zh) => new RegExp(`^${zh}( \\*)?$`);
+const sqlite = (text) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', app.db, text], { encoding: 'utf8' }).trim();
 
 async function createOrg(page, { code, zh, en, zone, kind, credit }) {
   await openPage(page, app.url, '/admin/orgs');
@@ -126,6 +129,30 @@ test('an admin disables a user in the UI and that user can no longer sign in', (
   await signOut(page);
   await signIn(page, 'li.nbu', USER_PW, { expectSuccess: false });
   assert.match(await page.locator('main [role="alert"]').innerText(), /用户名或密码错误/);
+  app.assertClean(page);
+}));
+
+test('an admin sees a user\'s no-show bar with its end in local time and lifts it in the UI', () => app.run('admin-unbar', async (page) => {
+  // The bar as the no-show sweep leaves it (tests/http/bookings.test.mjs makes
+  // one from real no-shows); here only the page is under test.
+  const until = Math.floor(Date.now() / 1000 / 60) * 60 + 10 * 86400 + 17;
+  sqlite(`UPDATE users SET barred_until = ${until} WHERE login = 'zhou.zji'`);
+  const local = new Date((until + 8 * 3600) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  await page.goto(`${app.url}/`);
+  await signIn(page, 'root', ADMIN_PW);
+  await openPage(page, app.url, '/admin/users?q=zhou.zji');
+  assert.match(await page.locator('table tbody tr', { hasText: 'zhou.zji' }).innerText(), /预约受限/);
+  await page.locator('table').getByRole('link', { name: 'zhou.zji' }).click();
+  await waitForPage(page, '/admin/users/:id');
+  const bar = page.locator('section.card', { hasText: '爽约预约限制' });
+  assert.ok((await bar.innerText()).includes(`暂停预约至 ${local}`), await bar.innerText());
+  await bar.getByRole('button', { name: '解除限制' }).click();
+  await page.locator('dialog').getByRole('button', { name: '确定' }).click();
+  await page.locator('.toast', { hasText: '预约限制已解除' }).waitFor();
+  await page.locator('section.card', { hasText: '爽约预约限制' }).waitFor({ state: 'detached' });
+  assert.equal(sqlite("SELECT barred_until FROM users WHERE login = 'zhou.zji'"), '0');
+  await openPage(page, app.url, '/admin/audit');
+  assert.match(await page.locator('table').innerText(), /解除预约限制/);
   app.assertClean(page);
 }));
 

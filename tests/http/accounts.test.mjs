@@ -186,6 +186,39 @@ test('a role change is audited with the roles before and after; self-demotion is
   assert.equal(r.body.error.field, 'roles');
 });
 
+test('a user PATCH refuses a field it would not change, naming it, and changes nothing', async () => {
+  const admin = w.clients.admin;
+  const id = w.ids.users.spare_b;
+  const before = (await call(admin, 'GET', `/api/v1/users/${id}`)).body;
+  assert.equal(before.barred_until, null);
+  for (const [body, field] of [
+    [{ nmae: 'Typo' }, 'nmae'],
+    [{ name: 'Renamed', login: 'renamed' }, 'login'],
+    [{ disabled: true }, 'disabled'],
+    [{ phone: '021-0000 0000', id: 1 }, 'id'],
+  ]) {
+    const r = await call(admin, 'PATCH', `/api/v1/users/${id}`, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.error.code, 'unknown_field');
+    assert.equal(r.body.error.field, field);
+  }
+  // A bar is never set by hand; only null (lifting it) is accepted.
+  for (const v of ['2027-01-01T00:00:00+08:00', 0, false]) {
+    const r = await call(admin, 'PATCH', `/api/v1/users/${id}`, { barred_until: v });
+    assert.equal(r.status, 400, JSON.stringify(v));
+    assert.equal(r.body.error.code, 'invalid_field');
+    assert.equal(r.body.error.field, 'barred_until');
+  }
+  const now = (await call(admin, 'GET', `/api/v1/users/${id}`)).body;
+  assert.deepEqual(now, before, 'nothing changed');
+  // Lifting a bar that is not there is a no-op, and no audit row.
+  const r = await call(admin, 'PATCH', `/api/v1/users/${id}`, { barred_until: null });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.barred_until, null);
+  const a = await call(admin, 'GET', `/api/v1/audit?action=user_unbar&object_id=${id}`);
+  assert.equal(a.body.items.length, 0);
+});
+
 test('throttling: 5 failures lock that login for 15 minutes; other logins still work; failures are audited', async () => {
   const anon = new Client(w.url);
   for (let i = 0; i < 5; i++) {

@@ -3,8 +3,9 @@
 // file), idempotency, recurring bookings, the state machine with PI and
 // operator approval, the cancellation deadline, maintenance blocks and their
 // notifications, availability, the no-show sweep after a restart with a
-// shifted clock and the bar after three, and the iCalendar feed parsed by a
-// real parser. Every JSON answer is checked against proto/openapi.yaml.
+// shifted clock and the bar after three (shown on the user, lifted only by an
+// admin), and the iCalendar feed parsed by a real parser. Every JSON answer is
+// checked against proto/openapi.yaml.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -516,4 +517,43 @@ test('no-show after a restart with a shifted clock releases the slot; three bar 
   assert.ok(Math.abs(barred - (now + 50 * 60 + 30 * 86400)) < 600, `${barred}`);
   r = await call(again, 'GET', '/api/v1/notifications');
   assert.ok(r.body.items.some((n) => n.kind === 'barred'));
+});
+
+test('the bar shows on the user; only an admin lifts it, audited, and the user books again', async () => {
+  // Continues from the test above: 'nos' is barred by three real no-shows.
+  const id = world.users.nos;
+  const stored = Number(sql(world.db, `SELECT barred_until FROM users WHERE id = ${id}`));
+  assert.ok(stored > Date.now() / 1000, 'barred by the test above');
+  const [nos, ada2, opa2] = await Promise.all(['nos', 'ada', 'opa'].map((l) => signIn(srv, l)));
+  for (const c of [nos, ada2, opa2]) {
+    const r = await call(c, 'GET', `/api/v1/users/${id}`);
+    assert.equal(r.status, 200);
+    assert.equal(secs(r.body.barred_until), stored, 'the bar as an RFC 3339 instant');
+  }
+  const day = localMidnight(16);
+  const slot = { instrument_id: world.ids.open, start: iso(day + 10 * H), end: iso(day + 11 * H) };
+  // The user themself and their institution's operator may not lift it.
+  for (const c of [nos, opa2]) {
+    const r = await call(c, 'PATCH', `/api/v1/users/${id}`, { barred_until: null });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.field, 'barred_until');
+  }
+  let r = await book(nos, slot);
+  assert.equal(r.body.error?.code, 'barred', 'still barred');
+  r = await call(ada2, 'PATCH', `/api/v1/users/${id}`, { barred_until: null });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.barred_until, null);
+  assert.equal(sql(world.db, `SELECT barred_until FROM users WHERE id = ${id}`), '0');
+  r = await call(nos, 'GET', `/api/v1/users/${id}`);
+  assert.equal(r.body.barred_until, null);
+  r = await book(nos, slot);
+  assert.equal(r.status, 201, r.text);
+  r = await call(ada2, 'GET', `/api/v1/audit?action=user_unbar&object_type=user&object_id=${id}`);
+  assert.equal(r.body.items.length, 1);
+  const e = r.body.items[0];
+  assert.equal(e.actor_login, 'ada');
+  assert.equal(secs(e.before.barred_until), stored);
+  assert.deepEqual(e.after, { barred_until: null });
+  r = await call(ada2, 'GET', `/api/v1/audit?action=user_update&object_type=user&object_id=${id}`);
+  assert.equal(r.body.items.length, 0, 'the lift is not also a user_update');
 });

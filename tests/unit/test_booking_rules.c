@@ -292,12 +292,45 @@ static void test_bar(void **state) {
     assert_int_equal(yq_booking_bar_from_no_shows(NULL, 0, 5, now), 5);
 }
 
+/* A history replayed no-show by no-show, as the sweep marks them 15 minutes
+ * after each start (the demo's no-shows go through this). */
+static void test_bar_replay(void **state) {
+    (void)state;
+    int64_t d0 = T("2026-03-02T10:00:00+08:00"), day = 86400, mark = 15 * 60;
+    assert_int_equal(yq_booking_no_show_marked_at(d0), d0 + mark);
+    int64_t s[] = {d0, d0 + 40 * day, d0 + 89 * day, d0 + 100 * day, d0 + 200 * day, d0 + 200 * day + 600};
+    int64_t barred = 0;
+    barred = yq_booking_bar_after_no_show(s, 1, barred);
+    assert_int_equal(barred, 0);
+    barred = yq_booking_bar_after_no_show(s, 2, barred);
+    assert_int_equal(barred, 0);
+    /* The third inside 90 days bars for 30 days from when it was marked. */
+    barred = yq_booking_bar_after_no_show(s, 3, barred);
+    assert_int_equal(barred, s[2] + mark + 30 * day);
+    /* The fourth: the first has left the window, two remain with it: the
+     * bar is renewed from this one. */
+    barred = yq_booking_bar_after_no_show(s, 4, barred);
+    assert_int_equal(barred, s[3] + mark + 30 * day);
+    int64_t kept = barred;
+    /* Two more, 100 days later: only two in the window, the old bar stays. */
+    barred = yq_booking_bar_after_no_show(s, 5, barred);
+    barred = yq_booking_bar_after_no_show(s, 6, barred);
+    assert_int_equal(barred, kept);
+    /* The first no-show of a window exactly 90 days back no longer counts. */
+    int64_t edge[] = {d0, d0 + 10 * day, d0 + 90 * day - mark};
+    assert_int_equal(yq_booking_bar_after_no_show(edge, 3, 0), 0);
+    int64_t inside[] = {d0 + 1, d0 + 10 * day, d0 + 90 * day - mark};
+    assert_int_equal(yq_booking_bar_after_no_show(inside, 3, 0), d0 + 90 * day + 30 * day);
+    assert_int_equal(yq_booking_bar_after_no_show(NULL, 0, 7), 7);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusal_table),       cmocka_unit_test(test_exact_horizon_and_nulls),
         cmocka_unit_test(test_open_hours_chain),    cmocka_unit_test(test_slots),
         cmocka_unit_test(test_transitions),         cmocka_unit_test(test_cancel_deadline),
         cmocka_unit_test(test_checkin_and_no_show), cmocka_unit_test(test_bar),
+        cmocka_unit_test(test_bar_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,11 @@ export const rows = [
     expect: { ...SIGNED_IN(403), operator_b: 404, commission: 404, admin: 200 },
   },
   {
+    name: 'PATCH barred_until null: lifting a no-show bar (admin only)',
+    method: 'PATCH', path: (ids) => `/api/v1/users/${ids.users.researcher}`, body: { barred_until: null },
+    expect: { ...SIGNED_IN(403), operator_b: 404, commission: 404, admin: 200 },
+  },
+  {
     name: 'PATCH other-institution user',
     method: 'PATCH', path: (ids) => `/api/v1/users/${ids.users.researcher_b}`, body: { phone: '021-5080 0000' },
     expect: { ...SIGNED_IN(404), operator_b: 200, admin: 200 },

@@ -8,7 +8,7 @@ import { el, form, formRow, loading, morePager, mount, pageHeader, table } from 
 
 const ACTIONS = [
   'login', 'login_failed', 'logout', 'password_change', 'password_change_failed', 'password_reset',
-  'role_change', 'user_create', 'user_update', 'user_disable', 'user_enable',
+  'role_change', 'user_create', 'user_update', 'user_disable', 'user_enable', 'user_unbar',
   'zone_create', 'zone_update', 'org_create', 'org_update', 'group_create', 'group_update',
   'token_create', 'token_revoke',
   'instrument_create', 'instrument_update', 'instrument_retire', 'block_create', 'block_delete',
@@ -47,6 +47,7 @@ addMessages({
     'audit.action.user_update': '修改用户',
     'audit.action.user_disable': '停用用户',
     'audit.action.user_enable': '启用用户',
+    'audit.action.user_unbar': '解除预约限制',
     'audit.action.zone_create': '新增片区',
     'audit.action.zone_update': '修改片区',
     'audit.action.org_create': '新增单位',
@@ -96,6 +97,7 @@ addMessages({
     'audit.action.user_update': 'User changed',
     'audit.action.user_disable': 'User disabled',
     'audit.action.user_enable': 'User enabled',
+    'audit.action.user_unbar': 'No-show bar lifted',
     'audit.action.zone_create': 'Zone created',
     'audit.action.zone_update': 'Zone changed',
     'audit.action.org_create': 'Institution created',

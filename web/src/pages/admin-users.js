@@ -1,7 +1,7 @@
 // Admin: users (#/admin/users list, #/admin/users/new, #/admin/users/:id).
 // Admins create users, change roles, institution and group, disable and enable
-// accounts and set a new password; operators see their own institution's users
-// and may change their contact details and group.
+// accounts, lift a no-show bar and set a new password; operators see their own
+// institution's users (a bar too) and may change their contact details and group.
 import { api, getAll } from '../api.js';
 import { addMessages, formatDateTime, t } from '../i18n.js';
 import { href, registerPage } from '../router.js';
@@ -47,6 +47,12 @@ addMessages({
     'adminUsers.newPassword': '新密码',
     'adminUsers.reset': '重设密码',
     'adminUsers.resetDone': '密码已重设，该用户的所有会话已结束。',
+    'adminUsers.barred': '预约受限',
+    'adminUsers.barTitle': '爽约预约限制',
+    'adminUsers.barredUntil': '90 天内 3 次爽约，暂停预约至 {until}。',
+    'adminUsers.liftBar': '解除限制',
+    'adminUsers.liftConfirm': '解除后 {name} 可立即重新预约。确定解除限制？',
+    'adminUsers.liftedToast': '预约限制已解除。',
   },
   en: {
     'adminUsers.title': 'Users',
@@ -84,6 +90,12 @@ addMessages({
     'adminUsers.newPassword': 'New password',
     'adminUsers.reset': 'Set password',
     'adminUsers.resetDone': 'Password set; all of the user\'s sessions have ended.',
+    'adminUsers.barred': 'Barred',
+    'adminUsers.barTitle': 'No-show bar',
+    'adminUsers.barredUntil': 'Three no-shows in 90 days: may not book until {until}.',
+    'adminUsers.liftBar': 'Lift bar',
+    'adminUsers.liftConfirm': '{name} will be able to book again at once. Lift the bar?',
+    'adminUsers.liftedToast': 'The bar is lifted.',
   },
 });
 
@@ -108,7 +120,24 @@ async function placementRows(orgs, user = {}, { orgEditable = true } = {}) {
 const idOrNull = (v) => (v === '' || v === null || v === undefined ? null : Number(v));
 
 function statusBadge(u) {
-  return u.disabled ? badge(t('adminUsers.disabled'), 'danger') : badge(t('adminUsers.active'), 'success');
+  const status = u.disabled ? badge(t('adminUsers.disabled'), 'danger') : badge(t('adminUsers.active'), 'success');
+  return u.barred_until ? [status, ' ', badge(t('adminUsers.barred'), 'warning')] : status;
+}
+
+/** A no-show bar (until when, local time); admins may lift it. Null when not barred. */
+function barCard(u, admin, ctx) {
+  if (!u.barred_until) return null;
+  return card(t('adminUsers.barTitle'),
+    el('p', null, badge(t('adminUsers.barred'), 'warning'), ' ', t('adminUsers.barredUntil', { until: formatDateTime(u.barred_until) })),
+    admin ? button(t('adminUsers.liftBar'), {
+      kind: 'primary',
+      onClick: async () => {
+        if (!(await confirmDialog({ title: t('adminUsers.liftBar'), message: t('adminUsers.liftConfirm', { name: u.name }) }))) return;
+        await api.patch(`users/${u.id}`, { barred_until: null });
+        toast(t('adminUsers.liftedToast'), 'success');
+        ctx.rerender();
+      },
+    }) : null);
 }
 
 registerPage({
@@ -237,6 +266,6 @@ registerPage({
         toast(t('adminUsers.resetDone'), 'success');
       },
     })) : null;
-    mount(container, pageHeader(t('adminUsers.editTitle', { name: u.name }), link(href('/admin/users'), t('admin.back'))), profile, account, reset);
+    mount(container, pageHeader(t('adminUsers.editTitle', { name: u.name }), link(href('/admin/users'), t('admin.back'))), barCard(u, admin, ctx), profile, account, reset);
   },
 });
