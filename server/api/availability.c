@@ -14,9 +14,6 @@
  *   GET /api/v1/availability/search?minutes=&from=&to=&class=&zone=&org=&limit=
  */
 
-/* Until the pure domain layer (domain/availability.h) is in the tree this file
- * builds to an empty stand-in, so the rest of the server still builds.
- * TEMPORARY: remove this guard once those headers land. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

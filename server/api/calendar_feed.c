@@ -11,9 +11,6 @@
  *   GET    /api/v1/calendar/{token}.ics -> text/calendar
  */
 
-/* Until the pure domain layer (domain/ical.h) is in the tree this file
- * builds to an empty stand-in, so the rest of the server still builds.
- * TEMPORARY: remove this guard once those headers land. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>

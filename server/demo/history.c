@@ -24,9 +24,6 @@
  * comes from rng.
  */
 
-/* Until the pure domain layer (domain/fees.h) is in the tree this file
- * builds to an empty stand-in, so the rest of the server still builds.
- * TEMPORARY: remove this guard once those headers land. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +50,7 @@ typedef struct {
     int64_t id, group_id, org_id, zone_id;
     int no_show_per_mille; /* chance that a booking that reaches its start is missed */
     int shown;             /* login printed by `yiqi demo`: never misses a booking */
+    int upcoming;          /* bookings made after now (kept few for the shown logins) */
     int64_t *no_shows;     /* starts of the no-shows so far, in order */
     size_t n_no_shows;
     bar_t *bars; /* the bars so far, in order, not overlapping */
@@ -333,6 +331,11 @@ static int place(yq_db_t *db, yq_rng_t *rng, const draw_t *w, int64_t now) {
     booker_t *who = w->who;
     if (barred_at(who, made_at(w->start, now)))
         return 0;
+    /* A printed login keeps only two upcoming bookings: enough to see, cancel
+     * and check in, and too few for the sweep to bar someone who tries the
+     * demo again days later without checking in (three no-shows bar). */
+    if (w->start > now && who->shown && who->upcoming >= 2)
+        return 0;
     demo_booking_t b = {.instrument_id = ins->in.id,
                         .user_id = who->id,
                         .group_id = who->group_id,
@@ -355,6 +358,8 @@ static int place(yq_db_t *db, yq_rng_t *rng, const draw_t *w, int64_t now) {
         return 0;
     }
     yq_db_exec(db, "RELEASE demo_booking");
+    if (rc == 0 && b.start > now)
+        who->upcoming++;
     if (rc == 0 && strcmp(b.status, "no_show") == 0)
         rc = note_no_show(who, b.start);
     return rc;
