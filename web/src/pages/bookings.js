@@ -367,7 +367,7 @@ export function mountBookingCalendar(node, instrumentId, opts = {}) {
   const calNode = el('div', { class: 'booking-calendar', 'data-instrument': String(instrumentId) });
   const legend = el('p', { class: 'booking-legend' },
     ['free', 'booking', 'block', 'closed'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
-  mount(node, el('p', { class: 'hint' }, t('bk.hint')), legend, status, el('div', { class: 'booking-calendar-scroll' }, calNode));
+  mount(node, el('p', { class: 'hint' }, t('bk.hint')), legend, status, calNode);
   const signedIn = !!getUser();
   let calendar = null, gone = false;
   loadFullCalendar().then(({ Calendar, plugins }) => {
@@ -378,9 +378,12 @@ export function mountBookingCalendar(node, instrumentId, opts = {}) {
   return () => { gone = true; calendar?.destroy(); };
 
   function makeCalendar(Calendar, plugins) {
+  // Phones show three days at a time: seven columns do not fit in 390 px.
+  const narrow = window.matchMedia('(max-width: 640px)').matches;
   return new Calendar(calNode, {
     plugins,
-    initialView: 'timeGridWeek',
+    views: { timeGridThreeDay: { type: 'timeGrid', duration: { days: 3 } } },
+    initialView: narrow ? 'timeGridThreeDay' : 'timeGridWeek',
     timeZone: 'UTC',
     locale: getLang() === 'zh' ? 'zh-cn' : 'en',
     firstDay: 1,
@@ -391,7 +394,7 @@ export function mountBookingCalendar(node, instrumentId, opts = {}) {
     scrollTime: '08:00:00',
     selectable: signedIn,
     selectMirror: true,
-    buttonText: { today: getLang() === 'zh' ? '本周' : 'This week' },
+    buttonText: { today: getLang() === 'zh' ? (narrow ? '今天' : '本周') : (narrow ? 'Today' : 'This week') },
     events: async (info) => {
       const from = fromWall(info.start), to = fromWall(info.end);
       const av = await api.get(`instruments/${instrumentId}/availability`, { query: { from, to } });
@@ -531,7 +534,7 @@ function bookingTable(rows, actions) {
     ],
     rows,
     empty: t('bk.none'),
-    class: 'booking-table',
+    class: 'booking-table table-stack',
     rowClass: (b) => `booking-row booking-${b.status}`,
   });
 }
