@@ -92,6 +92,7 @@ addMessages({
     'bk.legend.booking': '已预约',
     'bk.legend.block': '维护',
     'bk.legend.closed': '不开放',
+    'bk.legend.other': '不可预约（如提前预约期限内）',
     'bk.hint': '在空闲时段拖动选择开始和结束时间即可预约（上海时间）。',
     'bk.confirm.title': '确认预约',
     'bk.confirm.message': '预约 {range}？',
@@ -222,6 +223,7 @@ addMessages({
     'bk.legend.booking': 'Booked',
     'bk.legend.block': 'Maintenance',
     'bk.legend.closed': 'Closed',
+    'bk.legend.other': 'Not bookable (e.g. within the notice period)',
     'bk.hint': 'Drag over free time to choose a start and an end, and book it (Shanghai time).',
     'bk.confirm.title': 'Confirm the booking',
     'bk.confirm.message': 'Book {range}?',
@@ -360,13 +362,22 @@ function cancelBooking(b, { reason = false } = {}) {
 /**
  * The week calendar of one instrument into `node`: busy time (bookings, maintenance, closed
  * hours) and free time from GET availability; selecting a free range books it. Returns a
- * cleanup function. opts.name: the instrument's name for the confirmation.
+ * cleanup function. opts.name: the instrument's name for the confirmation; opts.openHours: its
+ * open spans ({weekday, from, to}), so the grid shows those hours only.
  */
 export function mountBookingCalendar(node, instrumentId, opts = {}) {
   const status = el('div', { class: 'booking-status', role: 'status', 'aria-live': 'polite' });
   const calNode = el('div', { class: 'booking-calendar', 'data-instrument': String(instrumentId) });
   const legend = el('p', { class: 'booking-legend' },
-    ['free', 'booking', 'block', 'closed'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
+    ['free', 'booking', 'block', 'closed', 'other'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
+  // Show the hours the instrument is open (whole hours around its open spans), not 0:00-24:00.
+  const spans = opts.openHours || [];
+  const minutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const first = spans.length ? Math.min(...spans.map((x) => minutes(x.from))) : 0;
+  const last = spans.length ? Math.max(...spans.map((x) => minutes(x.to))) : 1440;
+  const hour = (m) => `${String(m / 60).padStart(2, '0')}:00:00`;
+  const slotMinTime = hour(Math.floor(first / 60) * 60);
+  const slotMaxTime = hour(Math.min(1440, Math.ceil(last / 60) * 60));
   mount(node, el('p', { class: 'hint' }, t('bk.hint')), legend, status, calNode);
   const signedIn = !!getUser();
   let calendar = null, gone = false;
@@ -390,8 +401,8 @@ export function mountBookingCalendar(node, instrumentId, opts = {}) {
     allDaySlot: false,
     nowIndicator: false,
     height: 'auto',
-    slotMinTime: '00:00:00',
-    scrollTime: '08:00:00',
+    slotMinTime,
+    slotMaxTime,
     selectable: signedIn,
     selectMirror: true,
     buttonText: { today: getLang() === 'zh' ? (narrow ? '今天' : '本周') : (narrow ? 'Today' : 'This week') },
@@ -466,7 +477,7 @@ registerPage({
       pageHeader(t('bk.calendar.heading', { name }),
         mayEdit(inst) ? link(href(`/instruments/${inst.id}/maintenance`), t('bk.section.maint'), { class: 'btn btn-secondary' }) : null),
       notes, body);
-    return mountBookingCalendar(body, inst.id, { name });
+    return mountBookingCalendar(body, inst.id, { name, openHours: inst.rules.open_hours });
   },
 });
 
