@@ -578,6 +578,7 @@ export function confirmDialog({ title, message, confirmLabel, cancelLabel, dange
     });
     document.body.append(dlg);
     dlg.showModal();
-    (reasonRow ? reasonRow.control : f.querySelector('button')).focus();
+    // A destructive question starts on the safe answer, so Enter does not destroy anything.
+    (reasonRow ? reasonRow.control : f.querySelector(danger ? 'button[type="button"]' : 'button')).focus();
   });
 }
