@@ -1,10 +1,12 @@
-// Booking in headless Chromium against the real server: select free time in an
-// instrument's week calendar to book it, hit a conflict (the slot taken meanwhile)
-// with its clear message, cancel from "my bookings", and approve as the operator.
+// Booking in headless Chromium against the real server: from the instrument page to its
+// week calendar, select free time to book it, hit a conflict (the slot taken meanwhile)
+// with its clear message, cancel from "my bookings" (取消预约 / 保留预约), approve as the
+// operator; a visitor is asked to sign in and lands on the calendar; the operator reaches
+// maintenance and training from the instrument page and records training by login.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { startApp, signIn, openPage, waitForPage } from './lib/browser.mjs';
+import { startApp, signIn, signOut, openPage, waitForPage } from './lib/browser.mjs';
 import { buildWorld, PW, localMidnight, iso, H, signIn as apiSignIn, sql } from '../http/lib/bookings-world.mjs';
 
 let app, world;
@@ -46,17 +48,24 @@ async function showWeekOf(page, date) {
   await page.locator('.fc-bg-event.free').first().waitFor();
 }
 
-test('book by selecting free time, hit a conflict, cancel', () => app.run('book-conflict-cancel', async (page) => {
+test('book from the instrument page by selecting free time, hit a conflict, cancel', () => app.run('book-conflict-cancel', async (page) => {
   const { m, date } = nextWednesday();
   const I = world.ids.open;
   await page.goto(app.url + '/');
   await signIn(page, 'res', PW);
-  await openPage(page, app.url, `/instruments/${I}/calendar`, '/instruments/:id/calendar');
+  // The instrument page leads to its calendar: the researcher clicks "book".
+  await openPage(page, app.url, `/instruments/${I}`, '/instruments/:id');
+  await page.locator('main [data-section="booking"]').getByRole('link', { name: '预约此仪器' }).click();
+  await waitForPage(page, '/instruments/:id/calendar');
+  assert.match(page.url(), new RegExp(`#/instruments/${I}/calendar$`));
+  // The heading names the instrument.
+  await page.locator('main h1', { hasText: '预约日历：测试仪器-open' }).waitFor();
   await showWeekOf(page, date);
   await page.setViewportSize({ width: 1280, height: 2400 });
   await page.locator('td.fc-timegrid-slot-lane[data-time="10:00:00"]').scrollIntoViewIfNeeded();
 
   await dragSelect(page, date, '10:00:00', '10:30:00');
+  assert.match(await page.locator('dialog').innerText(), /预约 测试仪器-open：/, 'the confirmation names the instrument');
   await page.locator('dialog button[value="ok"]').click();
   await page.locator('.booking-status .banner-success').waitFor();
   assert.equal(sql(world.db, `SELECT count(*) FROM bookings WHERE instrument_id = ${I} AND start = ${m + 10 * H} AND end = ${m + 11 * H} AND status = 'confirmed'`), '1');
@@ -72,14 +81,26 @@ test('book by selecting free time, hit a conflict, cancel', () => app.run('book-
   await banner.waitFor();
   assert.match(await banner.innerText(), /已被预约/);
 
-  // Cancel from "my bookings".
+  // Cancel from "my bookings": the dialog's buttons say "cancel the booking" and "keep it".
   await openPage(page, app.url, '/bookings');
   const row = page.locator('tr.booking-confirmed', { hasText: '测试仪器-open' }).first();
   await row.locator('button.btn-cancel').click();
-  await page.locator('dialog button[value="ok"]').click();
-  await page.locator('tr.booking-cancelled, main:not(:has(tr.booking-confirmed))').first().waitFor();
+  const dialog = page.locator('dialog');
+  assert.deepEqual((await dialog.getByRole('button').allInnerTexts()).map((x) => x.trim()), ['取消预约', '保留预约']);
+  assert.match(await dialog.innerText(), /测试仪器-open/);
+  await dialog.getByRole('button', { name: '保留预约' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(sql(world.db, `SELECT status FROM bookings WHERE instrument_id = ${I} AND start = ${m + 10 * H}`), 'confirmed', '保留预约 keeps it');
+  await row.locator('button.btn-cancel').click();
+  await dialog.getByRole('button', { name: '取消预约' }).click();
+  await page.locator('.toast', { hasText: '已取消预约：测试仪器-open' }).waitFor();
+  await page.locator('tr.booking-cancelled').first().waitFor();
   await waitForPage(page, '/bookings');
   assert.equal(sql(world.db, `SELECT status FROM bookings WHERE instrument_id = ${I} AND start = ${m + 10 * H}`), 'cancelled');
+  // Upcoming lists live bookings only; the cancelled one is history.
+  const upcoming = page.locator('section.card', { has: page.locator('h2', { hasText: '即将开始' }) });
+  assert.equal(await upcoming.locator('tr.booking-cancelled').count(), 0);
+  await page.locator('section.card', { has: page.locator('h2', { hasText: '历史预约' }) }).locator('tr.booking-cancelled', { hasText: '测试仪器-open' }).waitFor();
   app.assertClean(page, { allow: [/409/, /Conflict/] });
 }));
 
@@ -98,4 +119,62 @@ test('the operator approves a pending booking from the queue', () => app.run('ap
   const after = await res.get(`/api/v1/bookings/${r.body.id}`);
   assert.equal(after.body.status, 'confirmed');
   app.assertClean(page);
+}));
+
+test('a visitor is asked to sign in on the instrument page and then lands on its calendar', () => app.run('book-signin', async (page) => {
+  const I = world.ids.open;
+  await openPage(page, app.url, `/instruments/${I}`, '/instruments/:id');
+  const section = page.locator('main [data-section="booking"]');
+  assert.equal(await section.getByRole('link', { name: '预约此仪器' }).count(), 0, 'no booking button before sign-in');
+  await section.getByRole('link', { name: '登录后预约' }).click();
+  await waitForPage(page, '/signin');
+  await signIn(page, 'res', PW);
+  await waitForPage(page, '/instruments/:id/calendar');
+  await page.locator('main h1', { hasText: '测试仪器-open' }).waitFor();
+  app.assertClean(page);
+}));
+
+test('the operator opens maintenance and training from the instrument page and records training by login', () => app.run('maintenance-training', async (page) => {
+  const I = world.ids.training;
+  await page.goto(app.url + '/');
+  await signIn(page, 'opa', PW);
+  await openPage(page, app.url, `/instruments/${I}`, '/instruments/:id');
+  await page.locator('main [data-section="booking"]').getByRole('link', { name: '维护与培训' }).click();
+  await waitForPage(page, '/instruments/:id/maintenance');
+  await page.locator('main h1', { hasText: '维护与培训：测试仪器-training' }).waitFor();
+
+  // A block whose end is before its start is refused in the form, in Chinese, before any request.
+  const blocks = Number(sql(world.db, `SELECT count(*) FROM blocks WHERE instrument_id = ${I}`));
+  await page.getByLabel(/^开始/).fill('2030-01-10T10:00');
+  await page.getByLabel(/^结束/).fill('2030-01-10T09:00');
+  await page.getByLabel(/^原因/).fill('校准');
+  await page.getByRole('button', { name: '添加维护时段' }).click();
+  await page.locator('[data-field="end"] .field-error', { hasText: '结束时间须晚于开始时间' }).waitFor();
+  assert.equal(Number(sql(world.db, `SELECT count(*) FROM blocks WHERE instrument_id = ${I}`)), blocks);
+
+  // Training: an unknown login is explained; a login is enough (no numeric id).
+  const who = page.getByLabel(/^用户（登录名或姓名）/);
+  await who.fill('nobody-here');
+  await page.getByLabel(/^有效期至/).fill('2030-06-30');
+  await page.getByRole('button', { name: '登记培训' }).click();
+  await page.locator('[data-field="user"] .field-error', { hasText: '找不到用户“nobody-here”' }).waitFor();
+  await who.fill('r1');
+  await page.getByRole('button', { name: '登记培训' }).click();
+  const row = page.locator('.training-table tbody tr', { hasText: 'r1' });
+  await row.waitFor();
+  await waitForPage(page, '/instruments/:id/maintenance');
+  // Valid until the day entered (the API's exclusive end is the next midnight).
+  assert.match(await row.innerText(), /r1 \(r1\)\s+2030-06-30\s+有效/);
+  assert.equal(await page.locator('.training-table th').first().innerText(), '受训人');
+  assert.equal(sql(world.db, `SELECT count(*) FROM qualifications WHERE instrument_id = ${I} AND user_id = ${world.users.r1}`), '1');
+  app.assertClean(page);
+
+  // The trained researcher reads the same date on the instrument page, next to the booking button.
+  await signOut(page);
+  await signIn(page, 'r1', PW);
+  await openPage(page, app.url, `/instruments/${I}`, '/instruments/:id');
+  const section = page.locator('main [data-section="booking"]');
+  await section.getByText('您的培训有效期至 2030-06-30').waitFor();
+  await section.getByRole('link', { name: '预约此仪器' }).waitFor();
+  assert.equal(await section.getByRole('link', { name: '维护与培训' }).count(), 0, 'no upkeep link for a researcher');
 }));

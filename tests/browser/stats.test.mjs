@@ -118,6 +118,9 @@ test('filters redraw the dashboard and stay in the URL; English too', () => app.
   let sum = (await com.get(`/api/v1/stats/summary?${R}&group_by=zone&zone=zhangjiang`)).body;
   assert.equal(await kpiValue(page, '仪器（台套）'), intText(sum.totals.instruments));
   assert.equal(await page.locator('.stats-bookings tbody tr').count(), 1, 'one zone left');
+  // The subtitle names the zone shown, not "all zones".
+  await page.locator('.stats-scope', { hasText: '张江科学城 · 全部单位' }).waitFor();
+  assert.doesNotMatch(await page.locator('.stats-scope').innerText(), /全部片区/);
 
   await page.getByLabel('仪器类别', { exact: true }).selectOption('01');
   await page.waitForURL(/class=01/);
@@ -125,6 +128,7 @@ test('filters redraw the dashboard and stay in the URL; English too', () => app.
   sum = (await com.get(`/api/v1/stats/summary?${R}&group_by=zone&zone=zhangjiang&class=01`)).body;
   assert.equal(await kpiValue(page, '仪器（台套）'), intText(sum.totals.instruments));
   assert.ok(sum.totals.instruments > 0);
+  await page.locator('.stats-scope', { hasText: '张江科学城 · 全部单位 · 仪器分类：' }).waitFor();
 
   // A custom period: one month; the trend has one bar group.
   await page.getByLabel('统计期间', { exact: true }).selectOption('custom');

@@ -30,6 +30,48 @@ addMessages({
     'ui.error.http_429': '请求过于频繁，请稍后再试。',
     'ui.error.http_500': '服务器出错，请稍后再试。',
     'ui.error.field': '字段：{field}',
+    'ui.page': '第 {from}–{to} 条，共 {total} 条',
+    'ui.page.prev': '上一页',
+    'ui.page.next': '下一页',
+    'ui.page.of': '第 {page} / {pages} 页',
+    // Server validation messages (English) in the reader's language; {field} is a field label.
+    'srv.required': '请填写“{field}”。',
+    'srv.string': '“{field}”须为文本。',
+    'srv.maxChars': '“{field}”最多 {n} 个字符。',
+    'srv.notEmpty': '“{field}”不能为空。',
+    'srv.intRange': '“{field}”须为 {min} 至 {max} 之间的整数。',
+    'srv.wholeNumber': '“{field}”须为不小于 0 的整数。',
+    'srv.bool': '“{field}”须为“是”或“否”。',
+    'srv.instant': '“{field}”须为带时区的时间，如 2026-12-01T09:00:00+08:00。',
+    'srv.oneOf': '“{field}”须为以下之一：{list}。',
+    'srv.control': '“{field}”不能含有控制字符。',
+    'srv.date': '“{field}”须为日期，格式 YYYY-MM-DD。',
+    'srv.country': '“{field}”须为 ISO 3166 两位国家代码，如 CN、DE、US。',
+    'srv.classCode': '“{field}”须为国家分类标准的六位代码。',
+    'srv.classUnknown': '分类 {code} 不在国家分类标准中。',
+    'srv.phone': '“{field}”只能包含数字、空格和 + - ( )。',
+    'srv.email': '“{field}”须为电子邮箱地址。',
+    'srv.slot': '“{field}”须能整除一天（5、10、15、20、30、60 …）。',
+    'srv.minMinutes': '“{field}”须为预约时间单位的整数倍，且不超过一周。',
+    'srv.maxMinutes': '“{field}”须为预约时间单位的整数倍，不小于最短预约，且不超过一周。',
+    'srv.modes': '“{field}”须列出一种或多种：self_operated（自主上机）、assisted（技术共享）、sample（委托送样）、remote（远程）。',
+    'srv.spans': '“{field}”的时段过多（最多 {n} 段）。',
+    'srv.weekday': '星期须为 1（周一）到 7（周日）。',
+    'srv.span': '每个时段须从 00:00–23:59 开始，到更晚的时间结束（最晚 24:00）。',
+    'srv.overlap': '星期 {day} 的时段有重叠。',
+    'srv.endAfterStart': '结束时间须晚于开始时间。',
+    'srv.endAfterStart366': '结束时间须晚于开始时间，且最多晚 366 天。',
+    'srv.toAfterFrom': '结束时间须晚于开始时间。',
+    'srv.noUser': '找不到该用户。',
+    'srv.noOrgId': '没有这个编号的单位。',
+    'srv.wholeFen': '“{value}”不是整数（金额以分为单位，如 120 元填 12000）。',
+    'srv.yesNo': '请填写“是”或“否”（true / false）。',
+    'srv.modesCsv': '服务方式请用逗号分隔：self_operated、assisted、sample、remote。',
+    'srv.noOrgCode': '没有使用该代码的单位。',
+    'srv.nameOrg': '请填写所属单位代码。',
+    'srv.ownOrgOnly': '只能导入本单位的仪器。',
+    'srv.assetTwice': '该资产编号在文件中出现了两次。',
+    'srv.other': '“{field}”：{message}',
   },
   en: {
     'ui.close': 'Close',
@@ -51,6 +93,47 @@ addMessages({
     'ui.error.http_429': 'Too many requests. Please try again later.',
     'ui.error.http_500': 'The server failed. Please try again later.',
     'ui.error.field': 'Field: {field}',
+    'ui.page': '{from}–{to} of {total}',
+    'ui.page.prev': 'Previous',
+    'ui.page.next': 'Next',
+    'ui.page.of': 'Page {page} of {pages}',
+    'srv.required': '{field} is required.',
+    'srv.string': '{field} must be text.',
+    'srv.maxChars': '{field} must be at most {n} characters.',
+    'srv.notEmpty': '{field} must not be empty.',
+    'srv.intRange': '{field} must be a whole number from {min} to {max}.',
+    'srv.wholeNumber': '{field} must be a whole number, 0 or more.',
+    'srv.bool': '{field} must be yes or no.',
+    'srv.instant': '{field} must be a time with an offset, e.g. 2026-12-01T09:00:00+08:00.',
+    'srv.oneOf': '{field} must be one of: {list}.',
+    'srv.control': '{field} must not contain control characters.',
+    'srv.date': '{field} must be a date, YYYY-MM-DD.',
+    'srv.country': '{field} must be an ISO 3166 two-letter code such as CN, DE or US.',
+    'srv.classCode': '{field} must be six digits of the national classification.',
+    'srv.classUnknown': 'Class {code} is not in the national classification.',
+    'srv.phone': '{field} may hold only digits, spaces and + - ( ).',
+    'srv.email': '{field} must be an e-mail address.',
+    'srv.slot': '{field} must divide a day (5, 10, 15, 20, 30, 60 …).',
+    'srv.minMinutes': '{field} must be a multiple of the booking step, up to a week.',
+    'srv.maxMinutes': '{field} must be a multiple of the booking step, from the shortest booking up to a week.',
+    'srv.modes': '{field} must list one or more of self_operated, assisted, sample, remote.',
+    'srv.spans': '{field} may hold at most {n} spans.',
+    'srv.weekday': 'The weekday must be 1 (Monday) to 7 (Sunday).',
+    'srv.span': 'Each span must run from 00:00–23:59 to a later time, up to 24:00.',
+    'srv.overlap': 'The spans on weekday {day} overlap.',
+    'srv.endAfterStart': 'The end must be after the start.',
+    'srv.endAfterStart366': 'The end must be after the start, at most 366 days later.',
+    'srv.toAfterFrom': 'The end must be after the start.',
+    'srv.noUser': 'There is no such user.',
+    'srv.noOrgId': 'No institution has this id.',
+    'srv.wholeFen': '"{value}" is not a whole number (money in fen, e.g. 12000 for 120 yuan).',
+    'srv.yesNo': 'Use yes or no (是/否, true/false).',
+    'srv.modesCsv': 'List service modes separated by commas: self_operated, assisted, sample, remote.',
+    'srv.noOrgCode': 'No institution has this code.',
+    'srv.nameOrg': 'Give the owning institution\'s code.',
+    'srv.ownOrgOnly': 'You may import only your own institution\'s instruments.',
+    'srv.assetTwice': 'This asset number appears twice in the file.',
+    'srv.other': '{field}: {message}',
   },
 });
 
@@ -248,14 +331,93 @@ export function formValues(f) {
 // ---- errors, banners and toasts ------------------------------------------------------
 
 /**
+ * The label of an API field name for messages: a page registers 'field.<name>' messages
+ * (addMessages({zh: {'field.name_en': '英文名称'}})); unknown names are shown as they are.
+ */
+export function fieldLabel(name) {
+  if (!name) return '';
+  return hasMessage(`field.${name}`) ? t(`field.${name}`) : name;
+}
+
+// The server's English validation messages (server/api/api.c, domain/instrument_rules.c,
+// api/instrument_csv.c ...) as [pattern, message key, params from the match].
+const F = "Field '([\\w.]+)'";
+const SERVER_TEXTS = [
+  [new RegExp(`^${F} is required\\.$`), 'srv.required', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be a string\\.$`), 'srv.string', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be at most (\\d+) characters\\.$`), 'srv.maxChars', (m) => ({ field: m[1], n: m[2] })],
+  [new RegExp(`^${F} must not be empty\\.$`), 'srv.notEmpty', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be an integer from (-?\\d+) to (-?\\d+)\\.$`), 'srv.intRange', (m) => ({ field: m[1], min: m[2], max: m[3] })],
+  [new RegExp(`^${F} must be a whole number, 0 or more\\.$`), 'srv.wholeNumber', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be true or false\\.$`), 'srv.bool', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be an RFC 3339 time`), 'srv.instant', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be one of:? (.+?)\\.$`), 'srv.oneOf', (m) => ({ field: m[1], list: m[2].split(/[ ,]+/).filter(Boolean).join(', ') })],
+  [new RegExp(`^${F} must not contain control characters\\.$`), 'srv.control', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be a date YYYY-MM-DD\\.$`), 'srv.date', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be an ISO 3166`), 'srv.country', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be six digits of the national classification\\.$`), 'srv.classCode', (m) => ({ field: m[1] })],
+  [/^Class (\S+) is not in the national classification\.$/, 'srv.classUnknown', (m) => ({ code: m[1] })],
+  [new RegExp(`^${F} may hold only digits, spaces`), 'srv.phone', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be an e-mail address\\.$`), 'srv.email', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must divide a day`), 'srv.slot', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be a multiple of the slot, up to a week\\.$`), 'srv.minMinutes', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must be a multiple of the slot from the minimum`), 'srv.maxMinutes', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} must list one or more of self_operated`), 'srv.modes', (m) => ({ field: m[1] })],
+  [new RegExp(`^${F} may hold at most (\\d+) spans\\.$`), 'srv.spans', (m) => ({ field: m[1], n: m[2] })],
+  [/^Weekday must be 1 \(Monday\) to 7 \(Sunday\)\.$/, 'srv.weekday', () => ({})],
+  [/^Each span must run from /, 'srv.span', () => ({})],
+  [/^Spans on weekday (\d) overlap\.$/, 'srv.overlap', (m) => ({ day: m[1] })],
+  [/^'end' must be after 'start', at most 366 days later\.$/, 'srv.endAfterStart366', () => ({})],
+  [/^'end' must be after 'start'\.$/, 'srv.endAfterStart', () => ({})],
+  [/^'to' must be after 'from'\.$/, 'srv.toAfterFrom', () => ({})],
+  [/^No such user\.$/, 'srv.noUser', () => ({})],
+  [/^No institution has this id\.$/, 'srv.noOrgId', () => ({})],
+  [/^'(.*)' is not a whole number \(money in fen/, 'srv.wholeFen', (m) => ({ value: m[1] })],
+  [/^Use true or false/, 'srv.yesNo', () => ({})],
+  [/^List of self_operated, assisted, sample, remote/, 'srv.modesCsv', () => ({})],
+  [/^No institution has this code\.$/, 'srv.noOrgCode', () => ({})],
+  [/^Name the owning institution's code\.$/, 'srv.nameOrg', () => ({})],
+  [/^You may import only your own institution's instruments\.$/, 'srv.ownOrgOnly', () => ({})],
+  [/^This asset number appears twice in the file\.$/, 'srv.assetTwice', () => ({})],
+];
+
+/**
+ * A server validation message in the current language, with field labels (fieldLabel) instead of
+ * API field names; null when the message is not one it knows.
+ */
+export function serverText(message) {
+  const s = String(message || '').trim();
+  for (const [re, key, params] of SERVER_TEXTS) {
+    const m = re.exec(s);
+    if (!m) continue;
+    const p = params(m);
+    if (p.field) p.field = fieldLabel(p.field);
+    return t(key, p);
+  }
+  return null;
+}
+
+/**
+ * The text of one problem the server reported about a field (e.g. a CSV import row's
+ * {field, message}): the translated message, else "label: message".
+ */
+export function fieldProblem(field, message) {
+  return serverText(message) || (field ? t('srv.other', { field: fieldLabel(field), message }) : String(message || ''));
+}
+
+/**
  * The human text for an error: a registered 'error.<code>' message when a page added one
- * (e.g. addMessages({zh: {'error.slot_taken': '该时段已被预约'}})); else in English the server's
+ * (e.g. addMessages({zh: {'error.slot_taken': '该时段已被预约'}})); else a known server
+ * validation message in the current language (serverText); else in English the server's
  * message, in Chinese a generic text for the status followed by the server's message.
  */
 export function errorMessage(err) {
   if (err instanceof ApiError) {
-    if (hasMessage(`error.${err.code}`)) return t(`error.${err.code}`, { field: err.field || '' });
+    if (err.body && err.body.client) return err.message; // inputError(): already the reader's language
+    if (hasMessage(`error.${err.code}`)) return t(`error.${err.code}`, { field: fieldLabel(err.field) });
     if (err.status === 0) return t('ui.error.network');
+    const known = err.status < 500 ? serverText(err.message) : null;
+    if (known) return known;
     // Server messages are English: shown as they are in English, after a Chinese summary in Chinese.
     const server = err.message && err.message !== err.code ? err.message : '';
     if (server && getLang() === 'en') return server;
@@ -265,6 +427,14 @@ export function errorMessage(err) {
   }
   if (err && err.message) return err.message;
   return String(err);
+}
+
+/**
+ * An error for a form's own check before anything is sent: throw inputError('end', t('x.endBeforeStart'))
+ * from a form's onSubmit and the message (already translated) shows under that field as is.
+ */
+export function inputError(field, message) {
+  return new ApiError(400, 'invalid_input', message, field, { client: true });
 }
 
 /** Removes the banner and field errors shown by showError(). */
@@ -295,7 +465,7 @@ export function showError(target, err) {
       if (slot) slot.textContent = message;
       control.focus();
     } else {
-      banner.append(' ', el('span', { class: 'muted' }, t('ui.error.field', { field })));
+      banner.append(' ', el('span', { class: 'muted' }, t('ui.error.field', { field: fieldLabel(field) })));
     }
   }
   if (!target) { toast(message, 'error'); return banner; }
@@ -384,9 +554,10 @@ export function morePager(nextCursor, loadMore) {
 /**
  * A modal confirmation (native <dialog>). Resolves to false when cancelled, otherwise
  * {reason} (reason only when opts.reason is true: a required text field).
- * confirmDialog({title, message, confirmLabel, danger: true, reason: true, reasonLabel}).
+ * confirmDialog({title, message, confirmLabel, cancelLabel, danger: true, reason: true, reasonLabel}).
+ * Give both labels when "OK"/"Cancel" would be ambiguous (e.g. 取消预约 / 保留预约).
  */
-export function confirmDialog({ title, message, confirmLabel, danger = false, reason = false, reasonLabel } = {}) {
+export function confirmDialog({ title, message, confirmLabel, cancelLabel, danger = false, reason = false, reasonLabel } = {}) {
   return new Promise((resolve) => {
     const reasonRow = reason ? formRow({ label: reasonLabel || t('ui.reason'), name: 'reason', type: 'textarea', required: true, rows: 3 }) : null;
     const titleId = uid('dlg-title');
@@ -397,7 +568,7 @@ export function confirmDialog({ title, message, confirmLabel, danger = false, re
       reasonRow,
       el('div', { class: 'form-actions' },
         el('button', { type: 'submit', value: 'ok', class: `btn ${danger ? 'btn-danger' : 'btn-primary'}` }, confirmLabel || t('ui.confirm')),
-        el('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dlg.close('cancel') }, t('ui.cancel'))));
+        el('button', { type: 'button', class: 'btn btn-secondary', onclick: () => dlg.close('cancel') }, cancelLabel || t('ui.cancel'))));
     dlg.append(f);
     dlg.addEventListener('close', () => {
       const ok = dlg.returnValue === 'ok';
@@ -407,6 +578,7 @@ export function confirmDialog({ title, message, confirmLabel, danger = false, re
     });
     document.body.append(dlg);
     dlg.showModal();
-    (reasonRow ? reasonRow.control : f.querySelector('button')).focus();
+    // A destructive question starts on the safe answer, so Enter does not destroy anything.
+    (reasonRow ? reasonRow.control : f.querySelector(danger ? 'button[type="button"]' : 'button')).focus();
   });
 }

@@ -62,7 +62,9 @@ registerPage({
   nav: { group: 'admin', order: 20, labelKey: 'adminOrgs.nav' },
   async render(container, _params, ctx) {
     mount(container, pageHeader(t('adminOrgs.title')), loading());
-    const [zones, orgs] = await Promise.all([zoneOptions(), getAll('orgs', { zone: ctx.query.zone })]);
+    const [zoneList, orgs] = await Promise.all([getAll('zones'), getAll('orgs', { zone: ctx.query.zone })]);
+    const zones = zoneList.map((z) => ({ value: z.code, label: `${localName(z)} (${z.code})` }));
+    const zoneName = (code) => { const z = zoneList.find((x) => x.code === code); return z ? localName(z) : code; };
     const filter = formRow({
       label: t('adminOrgs.filterZone'), name: 'zone_filter', type: 'select', value: ctx.query.zone || '',
       options: [{ value: '', label: t('admin.all') }, ...zones],
@@ -73,7 +75,7 @@ registerPage({
       columns: [
         { key: 'code', label: t('adminOrgs.code'), render: (o) => link(href(`/admin/orgs/${o.id}`), o.code) },
         { key: 'name', label: t('adminOrgs.nameZh'), render: (o) => localName(o) },
-        { key: 'zone', label: t('adminOrgs.zone') },
+        { key: 'zone', label: t('adminOrgs.zone'), render: (o) => el('span', { title: o.zone }, zoneName(o.zone)) },
         { key: 'kind', label: t('adminOrgs.kind'), render: (o) => kindName(o.kind) },
         { key: 'credit_code', label: t('adminOrgs.creditCode'), class: 'mono' },
       ],

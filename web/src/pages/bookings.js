@@ -18,18 +18,70 @@ function loadFullCalendar() {
   }));
   return fullCalendar;
 }
-import { api } from '../api.js';
-import { addMessages, t, getLang, formatMoney, formatRange, formatDateTime, toApiTime } from '../i18n.js';
+import { api, ApiError } from '../api.js';
+import {
+  addMessages, t, getLang, formatMoney, formatRange, formatDate, formatDateTime, localName, shanghaiParts, toApiTime,
+} from '../i18n.js';
 import { registerPage, href } from '../router.js';
 import { getUser, hasRole } from '../session.js';
 import {
-  el, mount, pageHeader, card, table, loading, toast, button, badge, confirmDialog, form, formRow,
-  errorMessage, link, emptyState,
+  el, mount, pageHeader, card, table, loading, toast, button, badge, banner, confirmDialog, form, formRow,
+  errorMessage, inputError, link, emptyState, uid,
 } from '../ui.js';
+import { registerInstrumentSection } from './instrument.js';
 
 addMessages({
   zh: {
     'bk.calendar.title': '预约日历',
+    'bk.calendar.heading': '预约日历：{name}',
+    'bk.calendar.back': '← 返回仪器详情',
+    'bk.calendar.signin': '登录后即可在空闲时段拖动选择时间进行预约。',
+    'bk.calendar.notBookable': '该仪器目前不可预约（未共享、故障维修或已退役），日历仅供查看。',
+    'bk.confirm.messageNamed': '预约 {name}：{range}？',
+    'bk.section.title': '预约',
+    'bk.section.titleStaff': '预约日历与维护',
+    'bk.section.book': '预约此仪器',
+    'bk.section.bookHint': '打开预约日历，在空闲时段拖动选择开始和结束时间即可预约。',
+    'bk.section.view': '查看预约日历',
+    'bk.section.signin': '登录后预约',
+    'bk.section.signinHint': '登录后即可预约此仪器；未登录也可以查看空闲时间。',
+    'bk.section.notBookable': '该仪器目前不可预约（未共享、故障维修或已退役）。',
+    'bk.section.internalOnly': '该仪器仅供所属单位内部预约。',
+    'bk.section.training': '该仪器需要培训后才能预约。',
+    'bk.section.trainedUntil': '您的培训有效期至 {date}。',
+    'bk.section.trainingExpired': '您的培训已于 {date} 过期，请联系仪器管理员重新培训。',
+    'bk.section.noTraining': '您还没有该仪器的培训记录，请先联系仪器管理员安排培训。',
+    'bk.section.staff': '仪器管理',
+    'bk.section.maint': '维护与培训',
+    'bk.cancel.keep': '保留预约',
+    'bk.cancel.message': '{instrument}：{range}',
+    'bk.toast.cancel': '已取消预约：{instrument} {range}',
+    'bk.toast.approve': '已批准 {user} 的预约：{instrument} {range}',
+    'bk.toast.reject': '已拒绝 {user} 的预约：{instrument} {range}',
+    'bk.toast.checkin': '已签到：{instrument} {range}',
+    'bk.toast.checkout': '已签退：{instrument}',
+    'bk.toast.checkoutFee': '已签退：{instrument}，本次记录费用 {fee}',
+    'bk.maint.heading': '维护与培训：{name}',
+    'bk.maint.back': '← 返回仪器详情',
+    'bk.block.endBeforeStart': '结束时间须晚于开始时间。',
+    'bk.block.tooLong': '一个维护时段最长 366 天。',
+    'bk.blocks.none': '没有安排中的维护时段',
+    'bk.training.person': '受训人',
+    'bk.training.who': '用户（登录名或姓名）',
+    'bk.training.whoHint': '输入本单位用户的登录名或姓名，从建议中选择；其他单位的用户可从建议中选择曾预约本仪器或已有培训记录的人，或输入用户编号，如 #123。',
+    'bk.training.notFound': '找不到用户“{text}”。本单位用户请输入登录名或姓名；其他单位的用户请从建议中选择，或输入用户编号（如 #123）。',
+    'bk.training.ambiguous': '有 {n} 位用户符合“{text}”，请输入完整的登录名。',
+    'bk.training.recorded': '已登记 {name} 的培训，有效期至 {date}',
+    'bk.training.expiresHint': '含当天：培训在所选日期当天结束前有效。',
+    'bk.training.none': '还没有培训记录',
+    'bk.training.booker': '曾预约本仪器',
+    'bk.training.trained': '已有培训记录',
+    'field.start': '开始时间',
+    'field.end': '结束时间',
+    'field.reason': '原因',
+    'field.user_id': '用户',
+    'field.expires': '有效期至',
+    'field.purpose': '用途',
     'bk.mine.title': '我的预约',
     'bk.mine.upcoming': '即将开始',
     'bk.mine.past': '历史预约',
@@ -40,6 +92,7 @@ addMessages({
     'bk.legend.booking': '已预约',
     'bk.legend.block': '维护',
     'bk.legend.closed': '不开放',
+    'bk.legend.other': '不可预约（如提前预约期限内）',
     'bk.hint': '在空闲时段拖动选择开始和结束时间即可预约（上海时间）。',
     'bk.confirm.title': '确认预约',
     'bk.confirm.message': '预约 {range}？',
@@ -53,7 +106,7 @@ addMessages({
     'bk.fee': '预计费用',
     'bk.actions': '操作',
     'bk.cancel': '取消预约',
-    'bk.cancel.confirm': '确定取消这个预约？',
+    'bk.cancel.confirm': '取消这个预约？',
     'bk.cancelled': '已取消',
     'bk.approve': '批准',
     'bk.reject': '拒绝',
@@ -111,6 +164,55 @@ addMessages({
   },
   en: {
     'bk.calendar.title': 'Booking calendar',
+    'bk.calendar.heading': 'Booking calendar: {name}',
+    'bk.calendar.back': '← Back to the instrument',
+    'bk.calendar.signin': 'Sign in to book: then drag over free time to choose a start and an end.',
+    'bk.calendar.notBookable': 'This instrument cannot be booked now (not shared, under repair or retired); the calendar is for viewing only.',
+    'bk.confirm.messageNamed': 'Book {name}, {range}?',
+    'bk.section.title': 'Booking',
+    'bk.section.titleStaff': 'Calendar and upkeep',
+    'bk.section.book': 'Book this instrument',
+    'bk.section.bookHint': 'Open the booking calendar and drag over free time to choose a start and an end.',
+    'bk.section.view': 'View the booking calendar',
+    'bk.section.signin': 'Sign in to book',
+    'bk.section.signinHint': 'Sign in to book this instrument; anyone may look at its free time.',
+    'bk.section.notBookable': 'This instrument cannot be booked now (not shared, under repair or retired).',
+    'bk.section.internalOnly': 'Only its own institution may book this instrument.',
+    'bk.section.training': 'This instrument requires training before booking.',
+    'bk.section.trainedUntil': 'Your training is valid until {date}.',
+    'bk.section.trainingExpired': 'Your training expired on {date}; ask the operator to train you again.',
+    'bk.section.noTraining': 'You have no training record for this instrument yet; ask the operator to arrange training.',
+    'bk.section.staff': 'Instrument upkeep',
+    'bk.section.maint': 'Maintenance and training',
+    'bk.cancel.keep': 'Keep booking',
+    'bk.cancel.message': '{instrument}: {range}',
+    'bk.toast.cancel': 'Booking cancelled: {instrument} {range}',
+    'bk.toast.approve': 'Approved {user}\'s booking: {instrument} {range}',
+    'bk.toast.reject': 'Rejected {user}\'s booking: {instrument} {range}',
+    'bk.toast.checkin': 'Checked in: {instrument} {range}',
+    'bk.toast.checkout': 'Checked out: {instrument}',
+    'bk.toast.checkoutFee': 'Checked out: {instrument}; fee recorded {fee}',
+    'bk.maint.heading': 'Maintenance and training: {name}',
+    'bk.maint.back': '← Back to the instrument',
+    'bk.block.endBeforeStart': 'The end must be after the start.',
+    'bk.block.tooLong': 'A maintenance block lasts at most 366 days.',
+    'bk.blocks.none': 'No maintenance blocks ahead',
+    'bk.training.person': 'Trainee',
+    'bk.training.who': 'User (login or name)',
+    'bk.training.whoHint': 'Type the login or name of a user of your institution and pick a suggestion; users of other institutions can be picked among those who booked this instrument or were trained on it, or given by user number, e.g. #123.',
+    'bk.training.notFound': 'No user matches "{text}". Type the login or name of a user of your institution; pick users of other institutions from the suggestions, or give their user number (e.g. #123).',
+    'bk.training.ambiguous': '{n} users match "{text}"; type the full login.',
+    'bk.training.recorded': 'Training of {name} recorded, valid until {date}',
+    'bk.training.expiresHint': 'Inclusive: the training is valid until the end of that day.',
+    'bk.training.none': 'No training records yet',
+    'bk.training.booker': 'booked this instrument',
+    'bk.training.trained': 'has a training record',
+    'field.start': 'Start',
+    'field.end': 'End',
+    'field.reason': 'Reason',
+    'field.user_id': 'User',
+    'field.expires': 'Valid until',
+    'field.purpose': 'Purpose',
     'bk.mine.title': 'My bookings',
     'bk.mine.upcoming': 'Upcoming',
     'bk.mine.past': 'Past bookings',
@@ -121,6 +223,7 @@ addMessages({
     'bk.legend.booking': 'Booked',
     'bk.legend.block': 'Maintenance',
     'bk.legend.closed': 'Closed',
+    'bk.legend.other': 'Not bookable (e.g. within the notice period)',
     'bk.hint': 'Drag over free time to choose a start and an end, and book it (Shanghai time).',
     'bk.confirm.title': 'Confirm the booking',
     'bk.confirm.message': 'Book {range}?',
@@ -198,22 +301,48 @@ const wall = (s) => new Date(Date.parse(s) + SHIFT).toISOString().slice(0, 19);
 // FullCalendar date (wall clock in 'UTC') -> API instant text.
 const fromWall = (d) => `${d.toISOString().slice(0, 19)}+08:00`;
 
+const LIVE = ['pending', 'confirmed', 'in_use'];
+const instrumentName = (b) => (getLang() === 'zh' ? b.instrument_name_zh || b.instrument_name_en : b.instrument_name_en || b.instrument_name_zh);
+
 function statusBadge(b) {
   const kind = { confirmed: 'success', pending: 'warning', in_use: 'info', no_show: 'danger', rejected: 'danger' }[b.status] || 'neutral';
   const label = t(`status.${b.status}`) + (b.awaiting ? ` · ${t(`bk.awaiting.${b.awaiting}`)}` : '');
   return badge(label, kind);
 }
 
+/** The fee the check-out recorded (GET usage by booking), or null when it cannot be read. */
+async function recordedFee(bookingId) {
+  try {
+    const { items } = await api.get('usage', { query: { booking_id: bookingId, limit: 1 } });
+    return items.length ? items[0].fee_fen : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Says what an action did: "已签到：仪器 时间", a check-out with the fee it recorded. */
+async function doneMessage(b, action) {
+  const params = { instrument: instrumentName(b), range: formatRange(b.start, b.end), user: b.user_name };
+  if (action === 'checkout') {
+    const fee = await recordedFee(b.id);
+    return fee === null ? t('bk.toast.checkout', params) : t('bk.toast.checkoutFee', { ...params, fee: formatMoney(fee) });
+  }
+  return t(`bk.toast.${action}`, params);
+}
+
 async function act(b, action, opts = {}) {
   let body = {};
   if (opts.confirm) {
-    const ok = await confirmDialog({ title: opts.confirm, reason: !!opts.reason, danger: action !== 'approve' });
+    const ok = await confirmDialog({
+      title: opts.confirm, message: opts.message, reason: !!opts.reason, danger: action !== 'approve',
+      confirmLabel: opts.confirmLabel, cancelLabel: opts.cancelLabel,
+    });
     if (!ok) return null;
     if (ok.reason) body = { reason: ok.reason };
   }
   try {
     const out = await api.post(`bookings/${b.id}/${action}`, body);
-    toast(t('bk.done'), 'success');
+    toast(await doneMessage(b, action), 'success');
     return out;
   } catch (err) {
     toast(errorMessage(err), 'error');
@@ -221,16 +350,34 @@ async function act(b, action, opts = {}) {
   }
 }
 
+/** Cancels a booking after a dialog whose buttons say what they do (取消预约 / 保留预约). */
+function cancelBooking(b, { reason = false } = {}) {
+  return act(b, 'cancel', {
+    confirm: t('bk.cancel.confirm'), reason,
+    message: t('bk.cancel.message', { instrument: instrumentName(b), range: formatRange(b.start, b.end) }),
+    confirmLabel: t('bk.cancel'), cancelLabel: t('bk.cancel.keep'),
+  });
+}
+
 /**
  * The week calendar of one instrument into `node`: busy time (bookings, maintenance, closed
  * hours) and free time from GET availability; selecting a free range books it. Returns a
- * cleanup function.
+ * cleanup function. opts.name: the instrument's name for the confirmation; opts.openHours: its
+ * open spans ({weekday, from, to}), so the grid shows those hours only.
  */
-export function mountBookingCalendar(node, instrumentId) {
+export function mountBookingCalendar(node, instrumentId, opts = {}) {
   const status = el('div', { class: 'booking-status', role: 'status', 'aria-live': 'polite' });
   const calNode = el('div', { class: 'booking-calendar', 'data-instrument': String(instrumentId) });
   const legend = el('p', { class: 'booking-legend' },
-    ['free', 'booking', 'block', 'closed'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
+    ['free', 'booking', 'block', 'closed', 'other'].map((k) => el('span', { class: `legend legend-${k}` }, t(`bk.legend.${k}`))));
+  // Show the hours the instrument is open (whole hours around its open spans), not 0:00-24:00.
+  const spans = opts.openHours || [];
+  const minutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const first = spans.length ? Math.min(...spans.map((x) => minutes(x.from))) : 0;
+  const last = spans.length ? Math.max(...spans.map((x) => minutes(x.to))) : 1440;
+  const hour = (m) => `${String(m / 60).padStart(2, '0')}:00:00`;
+  const slotMinTime = hour(Math.floor(first / 60) * 60);
+  const slotMaxTime = hour(Math.min(1440, Math.ceil(last / 60) * 60));
   mount(node, el('p', { class: 'hint' }, t('bk.hint')), legend, status, calNode);
   const signedIn = !!getUser();
   let calendar = null, gone = false;
@@ -242,20 +389,23 @@ export function mountBookingCalendar(node, instrumentId) {
   return () => { gone = true; calendar?.destroy(); };
 
   function makeCalendar(Calendar, plugins) {
+  // Phones show three days at a time: seven columns do not fit in 390 px.
+  const narrow = window.matchMedia('(max-width: 640px)').matches;
   return new Calendar(calNode, {
     plugins,
-    initialView: 'timeGridWeek',
+    views: { timeGridThreeDay: { type: 'timeGrid', duration: { days: 3 } } },
+    initialView: narrow ? 'timeGridThreeDay' : 'timeGridWeek',
     timeZone: 'UTC',
     locale: getLang() === 'zh' ? 'zh-cn' : 'en',
     firstDay: 1,
     allDaySlot: false,
     nowIndicator: false,
     height: 'auto',
-    slotMinTime: '00:00:00',
-    scrollTime: '08:00:00',
+    slotMinTime,
+    slotMaxTime,
     selectable: signedIn,
     selectMirror: true,
-    buttonText: { today: getLang() === 'zh' ? '本周' : 'This week' },
+    buttonText: { today: getLang() === 'zh' ? (narrow ? '今天' : '本周') : (narrow ? 'Today' : 'This week') },
     events: async (info) => {
       const from = fromWall(info.start), to = fromWall(info.end);
       const av = await api.get(`instruments/${instrumentId}/availability`, { query: { from, to } });
@@ -271,12 +421,13 @@ export function mountBookingCalendar(node, instrumentId) {
       const start = fromWall(info.start), end = fromWall(info.end);
       calendar.unselect();
       const range = formatRange(start, end);
-      const dlgPurpose = await confirmDialog({ title: t('bk.confirm.title'), message: t('bk.confirm.message', { range }), confirmLabel: t('bk.book') });
+      const message = opts.name ? t('bk.confirm.messageNamed', { name: opts.name, range }) : t('bk.confirm.message', { range });
+      const dlgPurpose = await confirmDialog({ title: t('bk.confirm.title'), message, confirmLabel: t('bk.book') });
       if (!dlgPurpose) return;
       try {
         const b = await api.post('bookings', { instrument_id: Number(instrumentId), start, end },
           { headers: { 'Idempotency-Key': `${instrumentId}-${start}-${end}-${Date.now()}` } });
-        const msg = t('bk.booked', { range, status: t(`status.${b.status}`), fee: formatMoney(b.fee_estimate_fen) });
+        const msg = t('bk.booked', { range: opts.name ? `${opts.name} ${range}` : range, status: t(`status.${b.status}`), fee: formatMoney(b.fee_estimate_fen) });
         mount(status, el('p', { class: 'banner banner-success' }, msg));
         toast(msg, 'success');
       } catch (err) {
@@ -288,30 +439,113 @@ export function mountBookingCalendar(node, instrumentId) {
   }
 }
 
+/** May the signed-in user book at all (the API books for researchers and PIs)? */
+const mayBook = () => hasRole('researcher', 'pi');
+
+/** May the signed-in user edit the instrument (operator of its institution, or admin)? */
+function mayEdit(inst) {
+  const u = getUser();
+  return !!u && (u.roles.includes('admin') || (u.roles.includes('operator') && u.org_id === inst.owner_org_id));
+}
+
+/** Why the user cannot book the instrument now (a message key), or null. */
+function bookingBlocker(inst) {
+  if (!inst.bookable) return 'bk.calendar.notBookable';
+  const u = getUser();
+  if (inst.share_mode === 'internal' && u && u.org_id !== inst.owner_org_id) return 'bk.section.internalOnly';
+  return null;
+}
+
 registerPage({
   path: '/instruments/:id/calendar',
   titleKey: 'bk.calendar.title',
   roles: null,
   nav: null,
-  render(container, params) {
+  async render(container, params) {
+    mount(container, pageHeader(t('bk.calendar.title')), loading());
+    const inst = await api.get(`instruments/${encodeURIComponent(params.id)}`);
+    const name = localName(inst);
+    document.title = `${name} · ${document.title}`;
     const body = el('div');
-    mount(container, pageHeader(t('bk.calendar.title'), link(href(`/instruments/${params.id}`), `#${params.id}`)), body);
-    return mountBookingCalendar(body, params.id);
+    const blocker = bookingBlocker(inst);
+    const notes = !getUser()
+      ? el('div', { class: 'banner banner-info' }, t('bk.calendar.signin'), ' ',
+        link(href('/signin', { next: `/instruments/${inst.id}/calendar` }), t('bk.section.signin'), { class: 'btn btn-primary btn-small' }))
+      : blocker ? banner(t(blocker), 'warning') : null;
+    mount(container,
+      el('p', null, link(href(`/instruments/${inst.id}`), t('bk.calendar.back'))),
+      pageHeader(t('bk.calendar.heading', { name }),
+        mayEdit(inst) ? link(href(`/instruments/${inst.id}/maintenance`), t('bk.section.maint'), { class: 'btn btn-secondary' }) : null),
+      notes, body);
+    return mountBookingCalendar(body, inst.id, { name, openHours: inst.rules.open_hours });
   },
 });
+
+// The instrument page's booking section: a "book" button to the calendar for those who may book,
+// a sign-in prompt for visitors, and the maintenance and training page for its operators.
+registerInstrumentSection({
+  id: 'booking',
+  order: 10,
+  async render(box, inst) {
+    const user = getUser();
+    const calendarHref = href(`/instruments/${inst.id}/calendar`);
+    const blocker = bookingBlocker(inst);
+    const lines = [];
+    const actions = [];
+    if (!user) {
+      lines.push(el('p', { class: 'muted' }, t('bk.section.signinHint')));
+      actions.push(link(href('/signin', { next: `/instruments/${inst.id}/calendar` }), t('bk.section.signin'), { class: 'btn btn-primary book-signin' }));
+      actions.push(link(calendarHref, t('bk.section.view'), { class: 'btn btn-secondary book-view' }));
+    } else if (mayBook() && !blocker) {
+      lines.push(el('p', { class: 'muted' }, t('bk.section.bookHint')));
+      if (inst.rules.requires_training) lines.push(await trainingNote(inst, user));
+      actions.push(link(calendarHref, t('bk.section.book'), { class: 'btn btn-primary book-open' }));
+    } else {
+      if (mayBook()) lines.push(el('p', { class: 'muted' }, t(blocker === 'bk.calendar.notBookable' ? 'bk.section.notBookable' : blocker)));
+      actions.push(link(calendarHref, t('bk.section.view'), { class: 'btn btn-secondary book-view' }));
+    }
+    if (mayEdit(inst)) actions.push(link(href(`/instruments/${inst.id}/maintenance`), t('bk.section.maint'), { class: 'btn btn-secondary instrument-maint' }));
+    mount(box, el('h2', null, t(mayEdit(inst) ? 'bk.section.titleStaff' : 'bk.section.title')), lines, el('div', { class: 'form-actions' }, actions));
+    box.classList.add('booking-section');
+  },
+});
+
+/** The signed-in user's training on an instrument that requires it. */
+async function trainingNote(inst, user) {
+  let q = null;
+  try {
+    const { items } = await api.get(`instruments/${inst.id}/qualifications`, { query: { user_id: user.id } });
+    q = items[0] || null;
+  } catch { /* not readable: say only that training is needed */ }
+  if (!q) return el('p', { class: 'banner banner-warning' }, t('bk.section.training'), ' ', t('bk.section.noTraining'));
+  if (!q.valid) return el('p', { class: 'banner banner-warning' }, t('bk.section.trainingExpired', { date: lastValidDay(q.expires) }));
+  return el('p', { class: 'muted' }, t('bk.section.training'), ' ', t('bk.section.trainedUntil', { date: lastValidDay(q.expires) }));
+}
+
+/**
+ * The last day a training record is valid: the API gives the exclusive end instant (a date
+ * 2027-06-30 is stored as 2027-07-01 00:00 Shanghai), so a midnight end shows the day before.
+ */
+function lastValidDay(expires) {
+  const p = shanghaiParts(expires);
+  if (!p) return '';
+  if (p.hour === 0 && p.minute === 0 && p.second === 0) return formatDate(Date.parse(expires) - 1000);
+  return formatDateTime(expires);
+}
 
 function bookingTable(rows, actions) {
   return table({
     columns: [
-      { key: 'instrument', label: t('bk.instrument'), render: (b) => link(href(`/instruments/${b.instrument_id}/calendar`), getLang() === 'zh' ? b.instrument_name_zh : b.instrument_name_en) },
-      { key: 'time', label: t('bk.time'), render: (b) => formatRange(b.start, b.end) },
-      { key: 'user', label: t('bk.user'), render: (b) => b.user_name },
+      { key: 'instrument', label: t('bk.instrument'), class: 'col-instrument', render: (b) => link(href(`/instruments/${b.instrument_id}/calendar`), instrumentName(b)) },
+      { key: 'time', label: t('bk.time'), class: 'col-time', render: (b) => formatRange(b.start, b.end) },
+      { key: 'user', label: t('bk.user'), class: 'col-user', render: (b) => b.user_name },
       { key: 'status', label: t('bk.status'), render: statusBadge },
       { key: 'fee', label: t('bk.fee'), align: 'right', render: (b) => formatMoney(b.fee_estimate_fen) },
       { key: 'actions', label: t('bk.actions'), render: (b) => el('span', { class: 'row-actions' }, actions(b)) },
     ],
     rows,
     empty: t('bk.none'),
+    class: 'booking-table table-stack',
     rowClass: (b) => `booking-row booking-${b.status}`,
   });
 }
@@ -342,12 +576,14 @@ const minePage = registerPage({
     mount(container, pageHeader(t('bk.mine.title')), loading());
     const { items } = await api.get('bookings', { query: { mine: 1, limit: 200 } });
     const now = Date.now();
-    const upcoming = items.filter((b) => Date.parse(b.end) > now).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-    const past = items.filter((b) => Date.parse(b.end) <= now);
+    // Upcoming: the live ones (pending, confirmed, in use) not yet over; cancelled, rejected and
+    // finished bookings are history.
+    const upcoming = items.filter((b) => Date.parse(b.end) > now && LIVE.includes(b.status)).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    const past = items.filter((b) => !(Date.parse(b.end) > now && LIVE.includes(b.status)));
     const refresh = () => minePage.render(container);
     const actions = (b) => [
       ['pending', 'confirmed'].includes(b.status)
-        ? button(t('bk.cancel'), { class: 'btn-cancel', onClick: async () => { if (await act(b, 'cancel', { confirm: t('bk.cancel.confirm') })) refresh(); } })
+        ? button(t('bk.cancel'), { class: 'btn-cancel', onClick: async () => { if (await cancelBooking(b)) refresh(); } })
         : null,
       b.status === 'confirmed' && Date.parse(b.start) - now < 15 * 60000
         ? button(t('bk.checkin'), { onClick: async () => { if (await act(b, 'checkin')) refresh(); } }) : null,
@@ -372,7 +608,7 @@ const approvalsPage = registerPage({
     mount(container, pageHeader(t('bk.approvals.title')),
       items.length ? bookingTable(items, (b) => [
         button(t('bk.approve'), { kind: 'primary', class: 'btn-approve', onClick: async () => { if (await act(b, 'approve')) refresh(); } }),
-        button(t('bk.reject'), { class: 'btn-reject', onClick: async () => { if (await act(b, 'reject', { confirm: t('bk.reject'), reason: true })) refresh(); } }),
+        button(t('bk.reject'), { class: 'btn-reject', onClick: async () => { if (await act(b, 'reject', { confirm: t('bk.reject'), reason: true, confirmLabel: t('bk.reject') })) refresh(); } }),
       ]) : emptyState(t('bk.queue.none')));
   },
 });
@@ -395,10 +631,73 @@ const deskPage = registerPage({
       b.status === 'confirmed' ? button(t('bk.checkin'), { onClick: async () => { if (await act(b, 'checkin')) refresh(); } }) : null,
       b.status === 'in_use' ? button(t('bk.checkout'), { onClick: async () => { if (await act(b, 'checkout')) refresh(); } }) : null,
       ['pending', 'confirmed'].includes(b.status)
-        ? button(t('bk.cancel'), { onClick: async () => { if (await act(b, 'cancel', { confirm: t('bk.cancel.confirm'), reason: true })) refresh(); } }) : null,
+        ? button(t('bk.cancel'), { class: 'btn-cancel', onClick: async () => { if (await cancelBooking(b, { reason: true })) refresh(); } }) : null,
     ]));
   },
 });
+
+// ---- maintenance and training --------------------------------------------------------
+
+const fieldError = (field, key, params) => inputError(field, t(key, params));
+
+/**
+ * Finds the user a training record is for from what the operator typed: a login or name of a
+ * known user (the suggestions: their institution's users from GET users, people who booked the
+ * instrument or were trained on it), or a user number "#123". Throws a field error otherwise.
+ */
+async function resolveUser(text, known) {
+  const s = text.trim();
+  const num = /^#(\d+)(?:\s|$)/.exec(s);
+  if (num) return { id: Number(num[1]), name: s.replace(/^#\d+\s*/, '') || `#${num[1]}` };
+  const lower = s.toLowerCase();
+  const exact = (list) => {
+    const byLogin = list.filter((u) => u.login && u.login.toLowerCase() === lower);
+    if (byLogin.length) return byLogin;
+    return list.filter((u) => u.name === s || `${u.name}（${u.login}）` === s || `${u.name} (${u.login})` === s);
+  };
+  let found = exact(known);
+  if (!found.length) {
+    let items = [];
+    try { ({ items } = await api.get('users', { query: { q: s, limit: 20 } })); } catch { /* not allowed: only the suggestions */ }
+    found = exact(items);
+    if (!found.length && items.length === 1) found = items;
+  }
+  const ids = [...new Set(found.map((u) => u.id))];
+  if (ids.length === 1) return found[0];
+  if (ids.length > 1) throw fieldError('user', 'bk.training.ambiguous', { n: ids.length, text: s });
+  throw fieldError('user', 'bk.training.notFound', { text: s });
+}
+
+/** The "who" field of the training form: a text box with suggestions (a datalist) filled as one types. */
+function userPickerRow(known) {
+  const listId = uid('users');
+  const row = formRow({
+    label: t('bk.training.who'), name: 'user', required: true, autocomplete: 'off', hint: t('bk.training.whoHint'),
+    attrs: { list: listId, spellcheck: 'false' },
+  });
+  const list = el('datalist', { id: listId });
+  const option = (u) => el('option', { value: u.login || `#${u.id} ${u.name}` }, u.note ? `${u.name} · ${u.note}` : u.name);
+  const fill = (more) => {
+    const seen = new Set();
+    mount(list, [...more, ...known].filter((u) => !seen.has(u.id) && seen.add(u.id)).slice(0, 30).map(option));
+  };
+  fill([]);
+  let timer = null, seq = 0;
+  row.control.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = row.control.value.trim();
+    if (!q || q.startsWith('#')) { fill([]); return; }
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      try {
+        const { items } = await api.get('users', { query: { q, limit: 15 } });
+        if (mine === seq) fill(items.map((u) => ({ id: u.id, login: u.login, name: u.name })));
+      } catch { /* the suggestions stay */ }
+    }, 250);
+  });
+  row.append(list);
+  return row;
+}
 
 const maintPage = registerPage({
   path: '/instruments/:id/maintenance',
@@ -409,10 +708,14 @@ const maintPage = registerPage({
     const id = params.id;
     mount(container, pageHeader(t('bk.maint.title')), loading());
     const refresh = () => maintPage.render(container, params);
-    const [blocks, quals] = await Promise.all([
+    const [inst, blocks, quals, booked] = await Promise.all([
+      api.get(`instruments/${encodeURIComponent(id)}`),
       api.get(`instruments/${id}/blocks`),
       api.get(`instruments/${id}/qualifications`),
+      api.get('bookings', { query: { instrument_id: id, limit: 200 } }).catch(() => ({ items: [] })),
     ]);
+    const name = localName(inst);
+    document.title = `${name} · ${document.title}`;
     const blockForm = form({
       submitLabel: t('bk.block.add'),
       rows: [
@@ -421,20 +724,43 @@ const maintPage = registerPage({
         formRow({ label: t('bk.block.reason'), name: 'reason', required: true }),
       ],
       onSubmit: async (v) => {
+        // datetime-local values compare as text ("2026-12-01T09:00").
+        if (v.end <= v.start) throw fieldError('end', 'bk.block.endBeforeStart');
+        if (Date.parse(`${v.end}:00+08:00`) - Date.parse(`${v.start}:00+08:00`) > 366 * 86400000) throw fieldError('end', 'bk.block.tooLong');
         const r = await api.post(`instruments/${id}/blocks`, { start: `${v.start}:00+08:00`, end: `${v.end}:00+08:00`, reason: v.reason });
         toast(t('bk.block.added', { n: r.cancelled_booking_ids.length }), 'success');
         refresh();
       },
     });
+    // Suggestions for the training form: people trained on it before and people who booked it.
+    const known = [];
+    for (const q of quals.items) known.push({ id: q.user_id, login: q.user_login, name: q.user_name, note: t('bk.training.trained') });
+    for (const b of booked.items) {
+      if (!known.some((u) => u.id === b.user_id)) known.push({ id: b.user_id, login: null, name: b.user_name, note: t('bk.training.booker') });
+    }
     const qualForm = form({
       submitLabel: t('bk.training.add'),
+      class: 'training-form',
       rows: [
-        formRow({ label: t('bk.training.user'), name: 'user_id', type: 'number', required: true, min: 1 }),
-        formRow({ label: t('bk.training.expires'), name: 'expires', type: 'date', required: true }),
+        userPickerRow(known),
+        formRow({ label: t('bk.training.expires'), name: 'expires', type: 'date', required: true, hint: t('bk.training.expiresHint') }),
       ],
-      onSubmit: async (v) => { await api.post(`instruments/${id}/qualifications`, { user_id: v.user_id, expires: v.expires }); refresh(); },
+      onSubmit: async (v) => {
+        const who = await resolveUser(v.user, known);
+        try {
+          await api.post(`instruments/${id}/qualifications`, { user_id: who.id, expires: v.expires });
+        } catch (err) {
+          // The server names user_id; the form's field is "user".
+          if (err instanceof ApiError && err.field === 'user_id') err.field = 'user';
+          throw err;
+        }
+        toast(t('bk.training.recorded', { name: who.name || v.user, date: v.expires }), 'success');
+        refresh();
+      },
     });
-    mount(container, pageHeader(t('bk.maint.title'), link(href(`/instruments/${id}/calendar`), t('bk.open'))),
+    mount(container,
+      el('p', null, link(href(`/instruments/${inst.id}`), t('bk.maint.back'))),
+      pageHeader(t('bk.maint.heading', { name }), link(href(`/instruments/${id}/calendar`), t('bk.open'), { class: 'btn btn-secondary' })),
       card(t('bk.blocks'), table({
         columns: [
           { key: 'time', label: t('bk.time'), render: (b) => formatRange(b.start, b.end) },
@@ -442,16 +768,19 @@ const maintPage = registerPage({
           { key: 'x', label: t('bk.actions'), render: (b) => button(t('bk.delete'), { onClick: async () => { await api.del(`instruments/${id}/blocks/${b.id}`); refresh(); } }) },
         ],
         rows: blocks.items,
+        empty: t('bk.blocks.none'),
+        class: 'blocks-table',
       }), blockForm),
       card(t('bk.training'), table({
         columns: [
-          { key: 'user', label: t('bk.user'), render: (q) => `${q.user_name} (${q.user_login})` },
-          { key: 'expires', label: t('bk.training.expires'), render: (q) => formatDateTime(q.expires) },
+          { key: 'user', label: t('bk.training.person'), render: (q) => `${q.user_name} (${q.user_login})` },
+          { key: 'expires', label: t('bk.training.expires'), render: (q) => lastValidDay(q.expires) },
           { key: 'valid', label: t('bk.status'), render: (q) => badge(t(q.valid ? 'bk.training.valid' : 'bk.training.expired'), q.valid ? 'success' : 'neutral') },
           { key: 'x', label: t('bk.actions'), render: (q) => button(t('bk.delete'), { onClick: async () => { await api.del(`instruments/${id}/qualifications/${q.id}`); refresh(); } }) },
         ],
         rows: quals.items,
+        empty: t('bk.training.none'),
+        class: 'training-table',
       }), qualForm));
   },
 });
-

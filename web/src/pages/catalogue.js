@@ -3,7 +3,7 @@
 // results showing zone, owner, class, status and price, "load more" paging with
 // the server's cursor, and an empty state that suggests what to try. Filters live
 // in the URL so reload, back and the language toggle keep them.
-import { api } from '../api.js';
+import { api, getAll } from '../api.js';
 import { addMessages, formatNumber, localName, t } from '../i18n.js';
 import { href, registerPage } from '../router.js';
 import { badge, button, el, emptyState, link, loading, mount, pageHeader, showError } from '../ui.js';
@@ -19,6 +19,8 @@ addMessages({
     'catalogue.filters': '筛选',
     'catalogue.zone': '片区',
     'catalogue.class': '仪器分类',
+    'catalogue.org': '所属单位',
+    'catalogue.anyOrg': '全部单位',
     'catalogue.all': '全部',
     'catalogue.bookableOnly': '只看可预约的仪器',
     'catalogue.runStatus': '运行状态',
@@ -49,6 +51,8 @@ addMessages({
     'catalogue.filters': 'Filters',
     'catalogue.zone': 'Zone',
     'catalogue.class': 'Class',
+    'catalogue.org': 'Institution',
+    'catalogue.anyOrg': 'All institutions',
     'catalogue.all': 'All',
     'catalogue.bookableOnly': 'Bookable instruments only',
     'catalogue.runStatus': 'Run status',
@@ -72,7 +76,23 @@ addMessages({
   },
 });
 
-const FILTER_KEYS = ['q', 'zone', 'class', 'bookable', 'run_status', 'sort'];
+const FILTER_KEYS = ['q', 'zone', 'class', 'org', 'bookable', 'run_status', 'sort'];
+
+// The institutions (public, GET /orgs) for the institution filter; read once per visit.
+let orgsPromise = null;
+function loadOrgs() {
+  orgsPromise ??= getAll('orgs', { limit: 500 }).catch((err) => { orgsPromise = null; throw err; });
+  return orgsPromise;
+}
+
+/** The institution filter: those of the chosen zone (and the chosen one), sorted by zone then name. */
+function orgSelect(orgs, query, go) {
+  const list = orgs.filter((o) => !query.zone || o.zone === query.zone || String(o.id) === query.org)
+    .sort((a, b) => a.zone.localeCompare(b.zone) || localName(a).localeCompare(localName(b), 'zh-CN'));
+  return el('select', { id: 'catalogue-org', onchange: (ev) => go({ org: ev.target.value }) },
+    el('option', { value: '' }, t('catalogue.anyOrg')),
+    list.map((o) => el('option', { value: String(o.id), selected: String(o.id) === query.org }, localName(o))));
+}
 
 function facetList(title, items, current, onPick) {
   const total = items.reduce((s, f) => s + f.count, 0);
@@ -119,9 +139,12 @@ registerPage({
     const side = el('aside', { class: 'catalogue-filters', 'aria-label': t('catalogue.filters') });
     mount(container, pageHeader(t('catalogue.title')), searchForm, el('div', { class: 'catalogue-layout' }, side, results));
 
-    let page;
+    let page, orgs;
     try {
-      page = await api.get('instruments', { query: { ...query, bookable: query.bookable ? '1' : '', limit: 30 } });
+      [page, orgs] = await Promise.all([
+        api.get('instruments', { query: { ...query, bookable: query.bookable ? '1' : '', limit: 30 } }),
+        loadOrgs().catch(() => null), // without the list, no institution filter
+      ]);
     } catch (err) {
       mount(results);
       showError(results, err);
@@ -137,7 +160,12 @@ registerPage({
       el('label', { class: 'check-filter' },
         el('input', { type: 'checkbox', checked: !!query.bookable, onchange: (ev) => go({ bookable: ev.target.checked ? '1' : '' }) }),
         ' ', t('catalogue.bookableOnly')),
-      facetList(t('catalogue.zone'), page.facets.zone, query.zone, (code) => go({ zone: code })),
+      // Picking another zone drops an institution of a different zone.
+      facetList(t('catalogue.zone'), page.facets.zone, query.zone, (code) => {
+        const orgZone = orgs?.find((o) => String(o.id) === query.org)?.zone;
+        go({ zone: code, org: !code || orgZone === code ? query.org : '' });
+      }),
+      orgs ? el('div', { class: 'form-row' }, el('label', { for: 'catalogue-org' }, t('catalogue.org')), orgSelect(orgs, query, go)) : null,
       facetList(t('catalogue.class'), page.facets.class, query.class.slice(0, 2), (code) => go({ class: code })),
       el('div', { class: 'form-row' }, el('label', { for: 'catalogue-status' }, t('catalogue.runStatus')), statusSelect),
       el('div', { class: 'form-row' }, el('label', { for: 'catalogue-sort' }, t('catalogue.sort')), sortSelect));

@@ -8,7 +8,7 @@ import { addMessages, fenToYuanString, localName, parseYuanToFen, t } from '../i
 import { href, registerPage } from '../router.js';
 import { getUser } from '../session.js';
 import {
-  banner, button, card, confirmDialog, el, emptyState, form, formRow, link, loading, mount, pageHeader, showError, table, toast,
+  banner, button, card, confirmDialog, el, emptyState, errorMessage, fieldLabel, fieldProblem, form, formRow, inputError, link, loading, mount, pageHeader, showError, table, toast,
 } from '../ui.js';
 import {
   RUN_STATUSES, SERVICE_MODES, SHARE_MODES, loadClasses, openHoursFromText, openHoursToText, priceText, statusBadge,
@@ -23,7 +23,7 @@ addMessages({
     'manage.search': '在本单位仪器中查找',
     'manage.col.asset': '资产编号', 'manage.col.name': '仪器名称', 'manage.col.status': '状态', 'manage.col.price': '片区内价格',
     'manage.col.actions': '操作',
-    'manage.edit': '编辑', 'manage.retire': '退役',
+    'manage.edit': '编辑', 'manage.retire': '退役', 'manage.maint': '维护与培训',
     'manage.retireTitle': '退役这台仪器？', 'manage.retireText': '退役后仪器不再出现在目录中，也不能预约；历史预约和使用记录保留。',
     'manage.retired': '已退役：{name}',
     'manage.empty': '本单位还没有仪器', 'manage.emptyHint': '新增一台仪器，或用 CSV 文件批量导入。',
@@ -65,7 +65,7 @@ addMessages({
     'manage.search': 'Find among our instruments',
     'manage.col.asset': 'Asset no.', 'manage.col.name': 'Name', 'manage.col.status': 'Status', 'manage.col.price': 'Zone rate',
     'manage.col.actions': 'Actions',
-    'manage.edit': 'Edit', 'manage.retire': 'Retire',
+    'manage.edit': 'Edit', 'manage.retire': 'Retire', 'manage.maint': 'Maintenance and training',
     'manage.retireTitle': 'Retire this instrument?', 'manage.retireText': 'A retired instrument leaves the catalogue and cannot be booked; its bookings and usage stay on record.',
     'manage.retired': 'Retired: {name}',
     'manage.empty': 'No instruments yet', 'manage.emptyHint': 'Add one, or import a list from a CSV file.',
@@ -101,6 +101,102 @@ addMessages({
   },
 });
 
+// Labels of the instrument's API fields, for server messages and the import's error list (ui.fieldLabel).
+addMessages({
+  zh: {
+    'field.owner_org_code': '所属单位代码',
+    'field.owner_org_id': '所属单位',
+    'field.asset_no': '资产编号',
+    'field.name_zh': '中文名称',
+    'field.name_en': '英文名称',
+    'field.model': '规格型号',
+    'field.manufacturer': '生产制造商',
+    'field.country': '产地国别',
+    'field.department': '所属部门',
+    'field.class_code': '仪器分类',
+    'field.category_type': '仪器类型',
+    'field.share_mode': '共享方式',
+    'field.run_status': '运行状态',
+    'field.original_value_fen': '原值',
+    'field.purchase_date': '购置日期',
+    'field.address': '安放地址',
+    'field.room': '房间号',
+    'field.tech_specs': '主要技术指标',
+    'field.functions': '主要功能',
+    'field.service_content': '服务内容',
+    'field.sample_requirements': '样品要求',
+    'field.open_rules': '用户须知',
+    'field.contact_name': '联系人',
+    'field.contact_phone': '联系电话',
+    'field.contact_email': '电子邮箱',
+    'field.rules': '预约规则',
+    'field.price': '收费标准',
+    'field.rules.open_hours': '开放时间',
+    'field.rules.slot_minutes': '预约时间单位（分钟）',
+    'field.rules.min_minutes': '最短预约（分钟）',
+    'field.rules.max_minutes': '最长预约（分钟）',
+    'field.rules.notice_minutes': '提前预约（分钟）',
+    'field.rules.horizon_days': '最远可预约（天）',
+    'field.rules.cancel_deadline_minutes': '取消期限（分钟）',
+    'field.rules.requires_approval': '需要审批',
+    'field.rules.requires_training': '需要培训',
+    'field.rules.service_modes': '服务方式',
+    'field.price.unit': '计费单位',
+    'field.price.internal_fen': '本单位价格',
+    'field.price.zone_fen': '片区内价格',
+    'field.price.cross_zone_fen': '跨片区价格',
+    'field.price.min_charge_fen': '开机费',
+    'field.price.step_minutes': '计费步长（分钟）',
+    'field.price.basis': '计费依据',
+  },
+  en: {
+    'field.owner_org_code': 'Institution code',
+    'field.owner_org_id': 'Institution',
+    'field.asset_no': 'Asset number',
+    'field.name_zh': 'Chinese name',
+    'field.name_en': 'English name',
+    'field.model': 'Model',
+    'field.manufacturer': 'Manufacturer',
+    'field.country': 'Country of origin',
+    'field.department': 'Department',
+    'field.class_code': 'Class',
+    'field.category_type': 'Category',
+    'field.share_mode': 'Sharing',
+    'field.run_status': 'Run status',
+    'field.original_value_fen': 'Original value',
+    'field.purchase_date': 'Purchase date',
+    'field.address': 'Address',
+    'field.room': 'Room',
+    'field.tech_specs': 'Technical specifications',
+    'field.functions': 'Functions',
+    'field.service_content': 'Services',
+    'field.sample_requirements': 'Sample requirements',
+    'field.open_rules': 'User rules',
+    'field.contact_name': 'Contact',
+    'field.contact_phone': 'Phone',
+    'field.contact_email': 'E-mail',
+    'field.rules': 'Booking rules',
+    'field.price': 'Rates',
+    'field.rules.open_hours': 'Open hours',
+    'field.rules.slot_minutes': 'Booking step (min)',
+    'field.rules.min_minutes': 'Shortest booking (min)',
+    'field.rules.max_minutes': 'Longest booking (min)',
+    'field.rules.notice_minutes': 'Notice (min)',
+    'field.rules.horizon_days': 'Book up to (days)',
+    'field.rules.cancel_deadline_minutes': 'Cancel deadline (min)',
+    'field.rules.requires_approval': 'Needs approval',
+    'field.rules.requires_training': 'Needs training',
+    'field.rules.service_modes': 'Service modes',
+    'field.price.unit': 'Priced per',
+    'field.price.internal_fen': 'Own-institution rate',
+    'field.price.zone_fen': 'Zone rate',
+    'field.price.cross_zone_fen': 'Other-zone rate',
+    'field.price.min_charge_fen': 'Minimum charge',
+    'field.price.step_minutes': 'Billing step (min)',
+    'field.price.basis': 'Billed on',
+  },
+});
+
 const STAFF = ['operator', 'admin'];
 
 /** The institutions an admin may pick (GET /api/v1/orgs when the accounts API offers it). */
@@ -115,6 +211,14 @@ async function orgChoices() {
 
 // ---- the list, import and export -------------------------------------------------------
 
+/** An import error's field: its label, with the CSV column name the file may use. */
+function fieldCell(field) {
+  if (!field) return '';
+  const label = fieldLabel(field);
+  return label === field ? el('span', { class: 'mono' }, field) : el('span', null, label, ' ', el('span', { class: 'mono muted' }, `(${field})`));
+}
+
+/** The import card; onDone() after a successful import reloads the list (the result stays shown). */
 function importCard(orgId, onDone) {
   const out = el('div', { class: 'import-result' });
   const fileRow = formRow({ label: t('manage.file'), name: 'file', type: 'file', accept: '.csv,text/csv' });
@@ -131,7 +235,8 @@ function importCard(orgId, onDone) {
       try {
         const r = await api.post('instruments/import', new Blob([bytes]), { contentType: `text/csv; charset=${charset}` });
         mount(out, banner(t('manage.importOk', r), 'success'));
-        onDone();
+        toast(t('manage.importOk', r), 'success');
+        onDone().catch((err) => toast(errorMessage(err), 'error'));
       } catch (err) {
         if (err instanceof ApiError && err.body && Array.isArray(err.body.rows) && err.body.rows.length) {
           mount(out,
@@ -139,8 +244,8 @@ function importCard(orgId, onDone) {
             table({
               columns: [
                 { key: 'row', label: t('manage.row'), align: 'right' },
-                { key: 'field', label: t('manage.field'), class: 'mono' },
-                { key: 'message', label: t('manage.message') },
+                { key: 'field', label: t('manage.field'), render: (e) => fieldCell(e.field) },
+                { key: 'message', label: t('manage.message'), render: (e) => fieldProblem(e.field, e.message) },
               ],
               rows: err.body.rows,
               class: 'import-errors',
@@ -176,18 +281,7 @@ registerPage({
     const qRow = formRow({ label: t('manage.search'), name: 'q', type: 'search', value: ctx.query.q || '' });
     qRow.control.addEventListener('change', () => ctx.navigate('/catalogue/manage', { org: ctx.query.org, q: qRow.control.value.trim() }, { replace: true }));
     const listBox = el('div', null, loading());
-    mount(container,
-      pageHeader(t('manage.title'), link(href('/catalogue/new', { org: orgId || '' }), t('manage.new'), { class: 'btn btn-primary' })),
-      el('div', { class: 'toolbar' }, picker, qRow),
-      listBox,
-      orgId || !isAdmin ? importCard(orgId, () => ctx.rerender()) : null);
-    if (!orgId) { mount(listBox); return; }
     const query = { org: orgId, include_retired: '1', q: ctx.query.q || '', sort: 'name', limit: 100, facets: '0' };
-    const page = await api.get('instruments', { query });
-    if (!page.items.length) {
-      mount(listBox, emptyState(t('manage.empty'), t('manage.emptyHint')));
-      return;
-    }
     const columns = [
       { key: 'asset_no', label: t('manage.col.asset'), class: 'mono' },
       { key: 'name', label: t('manage.col.name'), render: (i) => link(href(`/instruments/${i.id}`), localName(i)) },
@@ -196,6 +290,7 @@ registerPage({
       {
         key: 'actions', label: t('manage.col.actions'), render: (i) => el('span', { class: 'row-actions' },
           link(href(`/catalogue/edit/${i.id}`), t('manage.edit'), { class: 'btn btn-small btn-secondary' }),
+          i.retired ? null : link(href(`/instruments/${i.id}/maintenance`), t('manage.maint'), { class: 'btn btn-small btn-secondary manage-maint' }),
           i.retired ? null : button(t('manage.retire'), {
             kind: 'danger', class: 'btn-small',
             onClick: async () => {
@@ -208,18 +303,33 @@ registerPage({
           })),
       },
     ];
-    const tbl = table({ columns, rows: page.items, class: 'manage-table' });
-    let cursor = page.next_cursor;
-    const more = button(t('ui.more'), {
-      onClick: async () => {
-        const next = await api.get('instruments', { query: { ...query, cursor } });
-        tbl.addRows(next.items);
-        cursor = next.next_cursor;
-        more.hidden = !cursor;
-      },
-    });
-    more.hidden = !cursor;
-    mount(listBox, tbl, el('div', { class: 'pager' }, more));
+    /** (Re)loads the list only, so the import's result above it stays on the page. */
+    const loadList = async () => {
+      if (!orgId) { mount(listBox); return; }
+      const page = await api.get('instruments', { query });
+      if (!page.items.length) {
+        mount(listBox, emptyState(t('manage.empty'), t('manage.emptyHint')));
+        return;
+      }
+      const tbl = table({ columns, rows: page.items, class: 'manage-table' });
+      let cursor = page.next_cursor;
+      const more = button(t('ui.more'), {
+        onClick: async () => {
+          const next = await api.get('instruments', { query: { ...query, cursor } });
+          tbl.addRows(next.items);
+          cursor = next.next_cursor;
+          more.hidden = !cursor;
+        },
+      });
+      more.hidden = !cursor;
+      mount(listBox, tbl, el('div', { class: 'pager' }, more));
+    };
+    mount(container,
+      pageHeader(t('manage.title'), link(href('/catalogue/new', { org: orgId || '' }), t('manage.new'), { class: 'btn btn-primary' })),
+      el('div', { class: 'toolbar' }, picker, qRow),
+      listBox,
+      orgId || !isAdmin ? importCard(orgId, loadList) : null);
+    await loadList();
   },
 });
 
@@ -232,7 +342,7 @@ function moneyField(name, label, fen, required) {
 }
 
 function fail(field, key) {
-  return new ApiError(400, 'invalid_field', t(key), field, null);
+  return inputError(field, t(key));
 }
 
 /** Form values -> the API body (fen, open-hours list, service modes). */

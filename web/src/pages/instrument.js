@@ -30,8 +30,9 @@ addMessages({
     'instrument.slot': '预约时间单位', 'instrument.length': '单次预约时长', 'instrument.notice': '提前预约',
     'instrument.horizon': '最远可预约', 'instrument.cancel': '取消期限', 'instrument.approval': '需要审批',
     'instrument.training': '需要培训', 'instrument.modes': '服务方式', 'instrument.yes': '是', 'instrument.no': '否',
-    'instrument.minutes': '{n} 分钟', 'instrument.range': '{min} – {max} 分钟', 'instrument.days': '{n} 天',
-    'instrument.before': '开始前 {n} 分钟',
+    'instrument.minutes': '{n} 分钟', 'instrument.range': '{min} – {max}', 'instrument.days': '{n} 天',
+    'instrument.before': '开始前 {n}',
+    'instrument.dur.minutes': '{n} 分钟', 'instrument.dur.hours': '{n} 小时', 'instrument.dur.day': '{n} 天', 'instrument.dur.days': '{n} 天',
     'instrument.rates': '收费标准', 'instrument.tier': '用户类别', 'instrument.rate': '收费',
     'instrument.minCharge': '开机费（每次）', 'instrument.step': '计费步长', 'instrument.basis': '计费依据',
     'instrument.ratesNote': '跨片区用户与片区内其他单位同价：共享清单不因跨区而加价。',
@@ -52,8 +53,9 @@ addMessages({
     'instrument.slot': 'Booking step', 'instrument.length': 'Booking length', 'instrument.notice': 'Notice',
     'instrument.horizon': 'Book up to', 'instrument.cancel': 'Cancel by', 'instrument.approval': 'Needs approval',
     'instrument.training': 'Needs training', 'instrument.modes': 'Service modes', 'instrument.yes': 'Yes', 'instrument.no': 'No',
-    'instrument.minutes': '{n} min', 'instrument.range': '{min} – {max} min', 'instrument.days': '{n} days ahead',
-    'instrument.before': '{n} min before the start',
+    'instrument.minutes': '{n} min', 'instrument.range': '{min} – {max}', 'instrument.days': '{n} days ahead',
+    'instrument.before': '{n} before the start',
+    'instrument.dur.minutes': '{n} min', 'instrument.dur.hours': '{n} h', 'instrument.dur.day': '{n} day', 'instrument.dur.days': '{n} days',
     'instrument.rates': 'Rates', 'instrument.tier': 'Payer', 'instrument.rate': 'Rate',
     'instrument.minCharge': 'Minimum charge per use', 'instrument.step': 'Billing step', 'instrument.basis': 'Billed on',
     'instrument.ratesNote': 'Institutions of the other zone pay the same as those of this zone: the sharing list does not charge more for crossing zones.',
@@ -75,6 +77,14 @@ function canEdit(inst) {
 }
 
 const yesNo = (b) => t(b ? 'instrument.yes' : 'instrument.no');
+
+/** Minutes as the roundest unit: 1440 -> "1 天", 120 -> "2 小时", 90 -> "90 分钟". */
+export function duration(minutes) {
+  const m = Number(minutes) || 0;
+  if (m > 0 && m % 1440 === 0) return t(m === 1440 ? 'instrument.dur.day' : 'instrument.dur.days', { n: m / 1440 });
+  if (m > 0 && m % 60 === 0) return t('instrument.dur.hours', { n: m / 60 });
+  return t('instrument.dur.minutes', { n: m });
+}
 
 function text(title, value) {
   return value ? card(title, el('p', { class: 'prose' }, value)) : null;
@@ -129,7 +139,7 @@ registerPage({
             }),
             detailList([
               [t('instrument.minCharge'), formatMoney(p.min_charge_fen)],
-              p.unit === 'hour' ? [t('instrument.step'), t('instrument.minutes', { n: p.step_minutes })] : null,
+              p.unit === 'hour' ? [t('instrument.step'), duration(p.step_minutes)] : null,
               p.unit === 'hour' ? [t('instrument.basis'), t(`cat.basis.${p.basis}`)] : null,
             ]),
             p.cross_zone_fen <= p.zone_fen ? el('p', { class: 'muted hint' }, t('instrument.ratesNote')) : null),
@@ -140,11 +150,11 @@ registerPage({
           ])))),
       card(t('instrument.rules'), detailList([
         [t('instrument.openHours'), r.open_hours.length ? el('span', null, openHoursLines(r.open_hours).map((l) => el('span', { class: 'line' }, l))) : t('instrument.noHours')],
-        [t('instrument.slot'), t('instrument.minutes', { n: r.slot_minutes })],
-        [t('instrument.length'), t('instrument.range', { min: r.min_minutes, max: r.max_minutes })],
-        [t('instrument.notice'), t('instrument.minutes', { n: r.notice_minutes })],
+        [t('instrument.slot'), duration(r.slot_minutes)],
+        [t('instrument.length'), t('instrument.range', { min: duration(r.min_minutes), max: duration(r.max_minutes) })],
+        [t('instrument.notice'), duration(r.notice_minutes)],
         [t('instrument.horizon'), t('instrument.days', { n: r.horizon_days })],
-        [t('instrument.cancel'), t('instrument.before', { n: r.cancel_deadline_minutes })],
+        [t('instrument.cancel'), t('instrument.before', { n: duration(r.cancel_deadline_minutes) })],
         [t('instrument.approval'), yesNo(r.requires_approval)],
         [t('instrument.training'), yesNo(r.requires_training)],
         [t('instrument.modes'), r.service_modes.map((m) => t(`cat.mode.${m}`)).join('、')],

@@ -56,6 +56,7 @@ addMessages({
     'settlement.provider': '提供方单位',
     'settlement.payer': '付款方单位',
     'settlement.zones': '片区（付 → 收）',
+    'settlement.zones.same': '（片区内）',
     'settlement.state': '状态',
     'settlement.reason': '说明',
     'settlement.actions': '操作',
@@ -67,11 +68,19 @@ addMessages({
     'settlement.filter.q': '单位筛选',
     'settlement.filter.all': '全部',
     'settlement.filter.apply': '筛选',
-    'settlement.filter.count': '显示 {shown} / {total} 条',
+    'settlement.filter.side': '本单位的角色',
+    'settlement.side.provider': '本单位提供服务（需本单位确认）',
+    'settlement.side.payer': '本单位付款',
+    'settlement.side.mine': '本单位相关的全部明细',
+    'settlement.side.all': '全部明细',
+    'settlement.filter.range': '第 {from}–{to} 条，筛选后 {shown} 条（共 {total} 条），费用合计 {fee}',
+    'settlement.filter.none': '没有符合筛选条件的明细（共 {total} 条）',
+    'settlement.disputed.hint': '待提供方重新确认',
+    'settlement.disputed.title': '提供方单位的仪器管理员核实后重新确认即解除异议；若需更正上机记录，更正后重新生成结算单，数据有变化的明细将回到待确认。',
     'settlement.confirm': '确认',
     'settlement.dispute': '提出异议',
     'settlement.dispute.title': '对该结算明细提出异议',
-    'settlement.dispute.message': '{provider} ← {payer}：{fee}。请说明异议原因，科委处理前本月不能关闭。',
+    'settlement.dispute.message': '{provider} ← {payer}：{fee}。请说明异议原因。核实后由本单位重新点击“确认”即可解除异议（如需更正上机记录，更正后请科委重新生成结算单）；异议解除前本月结算不能关闭。',
     'settlement.dispute.reason': '异议原因',
     'settlement.confirmed': '已确认该明细',
     'settlement.disputed': '已提出异议',
@@ -89,11 +98,11 @@ addMessages({
     'settlement.close.title': '关闭 {period} 的结算',
     'settlement.close.message': '关闭后该月结算单不可更改，该月的上机记录更正将计入当前月份。确定关闭？',
     'settlement.closed': '{period} 已关闭',
-    'settlement.close.blocked': '仍有 {n} 条明细有异议，不能关闭。',
+    'settlement.close.blocked': '仍有 {n} 条明细有异议，不能关闭。异议由提供方单位的仪器管理员核实后重新确认即解除；若需更正上机记录，更正后重新生成结算单（数据有变化的明细回到待确认）。',
     'settlement.download': '下载',
     'settlement.download.csv': '下载 CSV',
     'settlement.download.xlsx': '下载 Excel (XLSX)',
-    'error.disputed_lines': '仍有明细存在异议，处理后才能关闭本月结算。',
+    'error.disputed_lines': '仍有明细存在异议：须由提供方单位重新确认（或更正后重新生成结算单）后才能关闭本月结算。',
     'error.period_not_ended': '该月尚未结束，不能关闭。',
     'error.statement_stale': '结算单生成后上机记录有变动，请先重新生成。',
     'error.settlement_invariant': '结算校验未通过（金额不平衡），结算单未保存。请联系管理员核查上机记录。',
@@ -144,6 +153,7 @@ addMessages({
     'settlement.provider': 'Provider',
     'settlement.payer': 'Payer',
     'settlement.zones': 'Zones (payer → provider)',
+    'settlement.zones.same': '(within the zone)',
     'settlement.state': 'State',
     'settlement.reason': 'Note',
     'settlement.actions': 'Actions',
@@ -155,11 +165,19 @@ addMessages({
     'settlement.filter.q': 'Institution filter',
     'settlement.filter.all': 'All',
     'settlement.filter.apply': 'Filter',
-    'settlement.filter.count': 'Showing {shown} of {total}',
+    'settlement.filter.side': 'Your institution as',
+    'settlement.side.provider': 'Provider (lines you confirm)',
+    'settlement.side.payer': 'Payer',
+    'settlement.side.mine': 'All lines of your institution',
+    'settlement.side.all': 'All lines',
+    'settlement.filter.range': 'Lines {from}–{to} of {shown} matching ({total} in all); fees {fee}',
+    'settlement.filter.none': 'No line matches the filters ({total} in all)',
+    'settlement.disputed.hint': 'awaiting the provider\'s confirmation',
+    'settlement.disputed.title': 'The dispute ends when the provider institution\'s operator checks the line and confirms it again; if usage must be corrected, correct it and rebuild the statement: lines whose figures change go back to open.',
     'settlement.confirm': 'Confirm',
     'settlement.dispute': 'Dispute',
     'settlement.dispute.title': 'Dispute this line',
-    'settlement.dispute.message': '{provider} ← {payer}: {fee}. Say why; the month cannot be closed until it is settled.',
+    'settlement.dispute.message': '{provider} ← {payer}: {fee}. Say why. Once checked, confirm the line again to end the dispute (if usage must be corrected, correct it and ask the commission to rebuild the statement); until then the month cannot be closed.',
     'settlement.dispute.reason': 'Reason for the dispute',
     'settlement.confirmed': 'Line confirmed',
     'settlement.disputed': 'Line disputed',
@@ -177,11 +195,11 @@ addMessages({
     'settlement.close.title': 'Close the settlement of {period}',
     'settlement.close.message': 'A closed statement can no longer change; corrections of its usage go to the current month. Close it?',
     'settlement.closed': '{period} closed',
-    'settlement.close.blocked': '{n} lines are disputed; the month cannot be closed.',
+    'settlement.close.blocked': '{n} lines are disputed; the month cannot be closed. A dispute ends when the provider institution\'s operator confirms the line again; if usage must be corrected, correct it and rebuild the statement (lines whose figures change go back to open).',
     'settlement.download': 'Download',
     'settlement.download.csv': 'Download CSV',
     'settlement.download.xlsx': 'Download Excel (XLSX)',
-    'error.disputed_lines': 'Some lines are disputed; settle them before closing the month.',
+    'error.disputed_lines': 'Some lines are disputed: the provider must confirm them again (or the statement be rebuilt after a correction) before the month can close.',
     'error.period_not_ended': 'That month has not ended yet.',
     'error.statement_stale': 'The usage changed after the statement was built; rebuild it first.',
     'error.settlement_invariant': 'The statement failed its checks (the sums do not balance) and was not stored. Ask an administrator to check the usage records.',
@@ -337,10 +355,28 @@ function zoneNetList(st) {
   }));
 }
 
+const PAGE_SIZE = 50;
+
+/** The side filter's choices for the user ([] when they have no institution), and its default. */
+function sideChoices(st, user) {
+  if (!user.org_id) return { options: [], fallback: 'all' };
+  const operator = (user.roles || []).includes('operator');
+  const options = ['provider', 'payer', 'mine', ...(st.scope === 'all' ? ['all'] : [])];
+  // An operator starts with the lines their institution provided: the ones it confirms or disputes.
+  return { options, fallback: operator ? 'provider' : 'all' };
+}
+
 function linesCard(st, ctx) {
   const q = ctx.query;
   const needle = (q.q || '').trim().toLowerCase();
-  const shown = st.lines.filter((l) => (!q.state || l.state === q.state)
+  const org = ctx.user.org_id;
+  const sides = sideChoices(st, ctx.user);
+  const side = sides.options.includes(q.side) ? q.side : sides.fallback;
+  const bySide = (l) => side === 'all' || !org
+    || (side === 'provider' && l.provider_org_id === org)
+    || (side === 'payer' && l.payer_org_id === org)
+    || (side === 'mine' && (l.provider_org_id === org || l.payer_org_id === org));
+  const shown = st.lines.filter((l) => bySide(l) && (!q.state || l.state === q.state)
     && (!q.zone || l.provider_zone === q.zone || l.payer_zone === q.zone)
     && (!needle || [l.provider_org_code, l.payer_org_code, l.provider_org_name_zh, l.payer_org_name_zh, l.provider_org_name_en, l.payer_org_name_en]
       .some((s) => (s || '').toLowerCase().includes(needle))));
@@ -349,6 +385,10 @@ function linesCard(st, ctx) {
     class: 'settlement-filters',
     submitLabel: t('settlement.filter.apply'),
     rows: [
+      sides.options.length ? formRow({
+        label: t('settlement.filter.side'), name: 'side', type: 'select', value: side,
+        options: sides.options.map((s) => ({ value: s, label: t(`settlement.side.${s}`) })),
+      }) : null,
       formRow({ label: t('settlement.filter.state'), name: 'state', type: 'select', value: q.state || '', options: [{ value: '', label: t('settlement.filter.all') }, ...STATES.map((s) => ({ value: s, label: t(`settlement.state.${s}`) }))] }),
       formRow({ label: t('settlement.filter.zone'), name: 'zone', type: 'select', value: q.zone || '', options: [{ value: '', label: t('settlement.filter.all') }, ...zones] }),
       formRow({ label: t('settlement.filter.q'), name: 'q', value: q.q || '' }),
@@ -375,35 +415,58 @@ function linesCard(st, ctx) {
     toast(t(action === 'confirm' ? 'settlement.confirmed' : 'settlement.disputed'), 'success');
     ctx.rerender();
   };
-  const list = table({
-    caption: t('settlement.lines'),
-    class: 'settlement-lines',
-    rowClass: (l) => `line-${l.state}`,
-    columns: [
-      { key: 'provider', label: t('settlement.provider'), render: (l) => `${orgName(l, 'provider')} (${l.provider_org_code})` },
-      { key: 'payer', label: t('settlement.payer'), render: (l) => `${orgName(l, 'payer')} (${l.payer_org_code})` },
-      {
-        key: 'zones', label: t('settlement.zones'),
-        render: (l) => el('span', { class: 'mono', title: `${zoneName(st, l.payer_zone)} → ${zoneName(st, l.provider_zone)}` }, `${l.payer_zone} → ${l.provider_zone}`),
-      },
-      { key: 'uses', label: t('settlement.uses'), align: 'right', render: (l) => formatNumber(l.uses, 0) },
-      { key: 'minutes', label: t('settlement.hours'), align: 'right', render: (l) => formatHours(l.minutes, 2) },
-      { key: 'fee_fen', label: t('settlement.fee'), align: 'right', render: (l) => formatMoney(l.fee_fen) },
-      { key: 'voucher_fen', label: t('settlement.voucher'), align: 'right', render: (l) => formatMoney(l.voucher_fen) },
-      { key: 'cash_fen', label: t('settlement.cash'), align: 'right', render: (l) => formatMoney(l.cash_fen) },
-      { key: 'state', label: t('settlement.state'), render: (l) => badge(t(`settlement.state.${l.state}`), STATE_KIND[l.state]) },
-      { key: 'reason', label: t('settlement.reason') },
-      {
-        key: 'actions', label: t('settlement.actions'),
-        render: (l) => (mayAct(ctx.user, st, l) ? el('div', { class: 'row-actions' },
-          l.state !== 'confirmed' ? button(t('settlement.confirm'), { kind: 'primary', class: 'btn-small', onClick: () => act(l, 'confirm') }) : null,
-          l.state !== 'disputed' ? button(t('settlement.dispute'), { kind: 'danger', class: 'btn-small', onClick: () => act(l, 'dispute') }) : null) : ''),
-      },
-    ],
-    rows: shown,
-  });
-  return card(t('settlement.lines'), filters,
-    el('p', { class: 'muted' }, t('settlement.filter.count', { shown: shown.length, total: st.lines.length })), list);
+  // Localized zone names; a line within one zone names it once.
+  const zoneCell = (l) => (l.payer_zone === l.provider_zone
+    ? el('span', { title: l.payer_zone }, zoneName(st, l.payer_zone), ' ', el('span', { class: 'muted' }, t('settlement.zones.same')))
+    : el('span', { title: `${l.payer_zone} → ${l.provider_zone}` }, `${zoneName(st, l.payer_zone)} → ${zoneName(st, l.provider_zone)}`));
+  const actions = (l) => {
+    if (mayAct(ctx.user, st, l)) {
+      return el('div', { class: 'row-actions' },
+        l.state !== 'confirmed' ? button(t('settlement.confirm'), { kind: 'primary', class: 'btn-small', onClick: () => act(l, 'confirm') }) : null,
+        l.state !== 'disputed' ? button(t('settlement.dispute'), { kind: 'danger', class: 'btn-small', onClick: () => act(l, 'dispute') }) : null);
+    }
+    // Others (the commission) learn what clears a dispute.
+    return l.state === 'disputed' && st.status === 'draft'
+      ? el('span', { class: 'muted dispute-hint', title: t('settlement.disputed.title') }, t('settlement.disputed.hint')) : '';
+  };
+  const columns = [
+    { key: 'provider', label: t('settlement.provider'), class: 'settlement-org', render: (l) => `${orgName(l, 'provider')} (${l.provider_org_code})` },
+    { key: 'payer', label: t('settlement.payer'), class: 'settlement-org', render: (l) => `${orgName(l, 'payer')} (${l.payer_org_code})` },
+    { key: 'zones', label: t('settlement.zones'), class: 'settlement-zones', render: zoneCell },
+    { key: 'uses', label: t('settlement.uses'), align: 'right', render: (l) => formatNumber(l.uses, 0) },
+    { key: 'minutes', label: t('settlement.hours'), align: 'right', render: (l) => formatHours(l.minutes, 2) },
+    { key: 'fee_fen', label: t('settlement.fee'), align: 'right', render: (l) => formatMoney(l.fee_fen) },
+    { key: 'voucher_fen', label: t('settlement.voucher'), align: 'right', render: (l) => formatMoney(l.voucher_fen) },
+    { key: 'cash_fen', label: t('settlement.cash'), align: 'right', render: (l) => formatMoney(l.cash_fen) },
+    { key: 'state', label: t('settlement.state'), render: (l) => badge(t(`settlement.state.${l.state}`), STATE_KIND[l.state]) },
+    { key: 'reason', label: t('settlement.reason') },
+    { key: 'actions', label: t('settlement.actions'), render: actions },
+  ];
+
+  // One page of the lines at a time; the page number lives in the URL (setQuery, no reload).
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+  let pageNo = Math.min(Math.max(1, Number(q.page) || 1), pages);
+  const fee = formatMoney(shown.reduce((sum, l) => sum + l.fee_fen, 0));
+  const count = el('p', { class: 'muted settlement-count', role: 'status' });
+  const tableBox = el('div', { class: 'settlement-lines-box' });
+  const pager = el('nav', { class: 'pager settlement-pager', 'aria-label': t('settlement.lines') });
+  const show = (n, { focus = false } = {}) => {
+    pageNo = n;
+    const from = (n - 1) * PAGE_SIZE;
+    const rows = shown.slice(from, from + PAGE_SIZE);
+    count.textContent = shown.length
+      ? t('settlement.filter.range', { from: from + 1, to: from + rows.length, shown: shown.length, total: st.lines.length, fee })
+      : t('settlement.filter.none', { total: st.lines.length });
+    mount(tableBox, table({ caption: t('settlement.lines'), class: 'settlement-lines', rowClass: (l) => `line-${l.state}`, columns, rows }));
+    const go = (k) => button(t(k < n ? 'ui.page.prev' : 'ui.page.next'), {
+      class: k < n ? 'pager-prev' : 'pager-next', disabled: k < 1 || k > pages,
+      onClick: () => { ctx.setQuery({ page: k > 1 ? String(k) : '' }); show(k, { focus: true }); },
+    });
+    mount(pager, pages > 1 ? [go(n - 1), el('span', { class: 'pager-status' }, t('ui.page.of', { page: n, pages })), go(n + 1)] : null);
+    if (focus) count.scrollIntoView({ block: 'nearest' });
+  };
+  show(pageNo);
+  return card(t('settlement.lines'), filters, count, tableBox, pager);
 }
 
 async function renderStatement(container, st, ctx, picker) {

@@ -25,6 +25,8 @@ addMessages({
     'stats.nav': '统计分析',
     'stats.scope.all': '全部片区 · 全部单位',
     'stats.scope.org': '本单位：{org}',
+    'stats.scope.zone': '{zone} · 全部单位',
+    'stats.scope.class': '仪器分类：{class}',
     'stats.period': '统计期间',
     'stats.period.last12': '近12个月',
     'stats.period.year': '本年度',
@@ -101,6 +103,8 @@ addMessages({
     'stats.nav': 'Statistics',
     'stats.scope.all': 'All zones · all institutions',
     'stats.scope.org': 'Your institution: {org}',
+    'stats.scope.zone': '{zone} · all institutions',
+    'stats.scope.class': 'Class: {class}',
     'stats.period': 'Period',
     'stats.period.last12': 'Last 12 months',
     'stats.period.year': 'This year',
@@ -510,9 +514,14 @@ registerPage({
     };
     const echartsLoad = import('echarts'); // in parallel with the figures
     const d = await fetchAll(query);
-    const scope = operatorOnly
-      ? t('stats.scope.org', { org: d.byOrg.items[0] ? localName(d.byOrg.items[0]) : '' })
-      : t('stats.scope.all');
+    // The subtitle names what the figures cover: the zone (or all), the institution (or all) and the class.
+    const zone = !operatorOnly && query.zone ? zones.find((z) => z.code === query.zone) : null;
+    const cls = query.class ? classes.find((c) => c.code.slice(0, 2) === query.class.slice(0, 2)) : null;
+    const scope = [
+      operatorOnly ? t('stats.scope.org', { org: d.byOrg.items[0] ? localName(d.byOrg.items[0]) : '' })
+        : zone ? t('stats.scope.zone', { zone: localName(zone) }) : t('stats.scope.all'),
+      cls ? t('stats.scope.class', { class: localName(cls) }) : null,
+    ].filter(Boolean).join(' · ');
     const charts = {
       zone: chartCard(t('stats.chart.zone'), 'stats-zone'),
       class: chartCard(t('stats.chart.class'), 'stats-class'),

@@ -16,7 +16,7 @@ import { registerPage } from '../router.js';
 import { getUser, hasRole } from '../session.js';
 import {
   el, mount, append, pageHeader, card, table, loading, toast, button, badge, banner, confirmDialog, form, formRow,
-  morePager, showError, detailList, uid,
+  morePager, showError, detailList, uid, inputError,
 } from '../ui.js';
 
 addMessages({
@@ -593,7 +593,7 @@ const ledgerPage = registerPage({
       ],
       onSubmit: async (v) => {
         const fen = parseYuanToFen(v.amount);
-        if (fen === null || fen < 0) throw new Error(t('usage.badAmount'));
+        if (fen === null || fen < 0) throw inputError('amount', t('usage.badAmount'));
         await api.post('vouchers', { org_id: Number(v.org_id), year: v.year, amount_fen: fen, rate_percent: v.rate_percent ?? 50 });
         toast(t('usage.voucher.issued'), 'success');
         refresh();
