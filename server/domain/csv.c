@@ -311,6 +311,16 @@ int yq_csv_next(yq_csv_t *c, char ***cells, size_t *n) {
     return 1;
 }
 
+void yq_csv_rewind(yq_csv_t *c) {
+    c->pos = 0;
+    c->line = 1;
+    c->record = SIZE_MAX;
+    c->rec_line = 0;
+    c->state = 0;
+    c->err[0] = '\0';
+    c->err_row = 0;
+}
+
 size_t yq_csv_record(const yq_csv_t *c) {
     return c->record;
 }

@@ -47,6 +47,10 @@ int yq_csv_open(const char *data, size_t len, const char *charset, int detect, y
  * in yq_csv_error_row(). After 0 or -1 every further call returns the same. */
 int yq_csv_next(yq_csv_t *csv, char ***cells, size_t *n);
 
+/* Goes back to the first record (after an error too), so the body can be
+ * read again without being converted and checked again. */
+void yq_csv_rewind(yq_csv_t *csv);
+
 /* Number of the record last returned by yq_csv_next (0 = header row, N = data
  * row N); (size_t)-1 before the first record. */
 size_t yq_csv_record(const yq_csv_t *csv);

@@ -459,3 +459,37 @@ test('search sees catalogue changes made by another process, and not those rolle
   assert.deepEqual(ids(await search(anon, { q: '外部进程', limit: '50' })), [], 'internal now: not public');
   assert.deepEqual(ids(await search(opA, { q: '外部进程', limit: '50' })), [id], 'still for its own institution');
 });
+
+// ---- hostile-client findings (h1 sections 1-4) ----
+
+// Runs last: it adds 5,000 instruments of institution B.
+test('import: at most 5,000 rows; a file at the limit goes through, one row more is refused', async () => {
+  const HEAD5 = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,price.unit,price.internal_fen,price.zone_fen';
+  const line = (k) => `CAP-${String(k).padStart(5, '0')},上限导入仪${k},Cap import unit ${k},M-${k},Maker,010501,general,external,normal,5000000,hour,5000,8000`;
+  const file = (n, extra = []) => csv([HEAD5, ...Array.from({ length: n }, (_, k) => line(k)), ...extra]);
+  const before = Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`));
+  let r = await importCsv(opB, file(5001));
+  assert.equal(r.status, 413, JSON.stringify(r.body));
+  assert.equal(r.body.error.code, 'too_many_rows');
+  assert.match(r.body.error.message, /5000/);
+  // Also when the extra rows are only asset numbers (the probe's file): refused before any row is read.
+  r = await importCsv(opB, csv(['asset_no', ...Array.from({ length: 80000 }, (_, k) => k.toString(16))]));
+  assert.equal(r.status, 413);
+  assert.equal(r.body.error.code, 'too_many_rows');
+  // Blank lines are not rows: 4,999 rows, two blank lines and the first row again are 5,000 rows.
+  r = await importCsv(opB, file(4999, ['', '', line(0)]));
+  assert.equal(r.status, 400, 'a repeated asset number, found by the hash set');
+  assert.deepEqual(r.body.rows.map((x) => `${x.row}:${x.field}`), ['5002:asset_no']);
+  assert.equal(Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`)), before, 'nothing written');
+  // The same asset number in two institutions is no repeat: an admin file naming both.
+  r = await importCsv(admin, csv([`owner_org_code,${HEAD5}`, `${orgA.code},${line(1)}`, `${orgB.code},${line(1)}`, `${orgA.code},${line(1)}`]));
+  assert.equal(r.status, 400);
+  assert.deepEqual(r.body.rows.map((x) => `${x.row}:${x.field}`), ['3:asset_no']);
+  // At the limit: every row goes in, and again unchanged (bench/catalogue_io.sh prints the times).
+  r = await importCsv(opB, file(5000));
+  assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+  assert.deepEqual(r.body, { created: 5000, updated: 0, unchanged: 0 });
+  r = await importCsv(opB, file(5000));
+  assert.deepEqual(r.body, { created: 0, updated: 0, unchanged: 5000 });
+  assert.equal(Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`)), before + 5000);
+});

@@ -275,6 +275,29 @@ static void test_writer_round_trip(void **state) {
     yq_csv_close(NULL);
 }
 
+/* Rewinding reads the same records again, also after an error. */
+static void test_rewind(void **state) {
+    (void)state;
+    static const char body[] = "a,b\r\n1,2\r\n\"open\r\n";
+    char why[200];
+    yq_csv_t *c;
+    assert_int_equal(yq_csv_open(body, sizeof body - 1, "utf-8", 0, &c, why, sizeof why), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        char **cells;
+        size_t n;
+        assert_int_equal(yq_csv_next(c, &cells, &n), 1);
+        assert_string_equal(cells[0], "a");
+        assert_int_equal(yq_csv_next(c, &cells, &n), 1);
+        assert_string_equal(cells[1], "2");
+        assert_int_equal(yq_csv_record(c), 1);
+        assert_int_equal(yq_csv_next(c, &cells, &n), -1);
+        assert_int_equal(yq_csv_error_row(c), 2);
+        yq_csv_rewind(c);
+        assert_string_equal(yq_csv_error(c), "");
+    }
+    yq_csv_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_and_line_endings),
@@ -285,6 +308,7 @@ int main(void) {
         cmocka_unit_test(test_invalid_bytes_name_the_row),
         cmocka_unit_test(test_malformed_quoting),
         cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_rewind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
