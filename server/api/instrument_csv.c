@@ -19,7 +19,9 @@
  * Cells: numbers are whole numbers (money in fen); an empty cell of a number,
  * an enumeration or a rule keeps the stored or default value; an empty text
  * cell clears the text. Chinese header labels (domain/instrument_rules.c and
- * the table below) are accepted for every column.
+ * the table below) are accepted for every column. The export guards text
+ * that a spreadsheet would run as a formula with a leading apostrophe
+ * (domain/csv.c); the import takes it off again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +229,8 @@ static void apply_cell(import_t *im, size_t row, yq_instrument_t *in, const colu
     switch (c->kind) {
     case K_ORG:
         break;   /* read before the record is loaded */
-    case K_TEXT: /* cells live only until the next row: copy */
-        *text_member(in, c) = yq_arena_strdup(im->arena, v);
+    case K_TEXT: /* cells live only until the next row: copy; the export's formula guard comes off */
+        *text_member(in, c) = yq_arena_strdup(im->arena, yq_csv_unguard(v));
         break;
     case K_ENUM:
         if (*v)
@@ -304,7 +306,7 @@ static void read_row(import_t *im, size_t row, char **cells, size_t n) {
         if (k >= 0 && columns[k].kind == K_ORG)
             org_code = trim(cells[i]);
         if (k >= 0 && strcmp(columns[k].name, "asset_no") == 0)
-            asset = trim(cells[i]);
+            asset = (char *)yq_csv_unguard(trim(cells[i]));
     }
     int64_t org = 0;
     if (org_code && *org_code) {

