@@ -517,6 +517,46 @@ test('CSV exports guard text that a spreadsheet would run as a formula; re-impor
   assert.ok(line.includes("'" + evil.name_zh) && !line.includes(evil.name_zh), line.join(' | '));
 });
 
+test('tokens without the "all" scope read the catalogue as the public does', async () => {
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { share_mode: 'internal', name_zh: '令牌不可见仪', name_en: 'Token hidden unit' }));
+  const hidden = r0.body.id;
+  const tokenClient = async (scopes) => {
+    const t = await call(resA, 'POST', '/api/v1/tokens', { name: 'catalogue ' + scopes.join(' '), scopes });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    const c = new Client(srv.url);
+    c.bearer = t.body.token;
+    return c;
+  };
+  const narrow = [await tokenClient(['usage:write']), await tokenClient(['stats:read']), await tokenClient(['usage:write', 'stats:read'])];
+  const all = await tokenClient(['all']);
+  const day = (n) => new Date(Date.now() + n * 86400e3).toISOString().slice(0, 10);
+  const week = `from=${day(1)}T00:00:00%2B08:00&to=${day(3)}T00:00:00%2B08:00`;
+  const reads = [
+    [`/api/v1/instruments/${hidden}`, 'the instrument'],
+    [`/api/v1/instruments/${hidden}/availability?${week}`, 'its availability'],
+    [`/api/v1/instruments/${hidden}/blocks`, 'its blocks'],
+  ];
+  for (const c of [anon, ...narrow]) {
+    for (const [path, what] of reads) assert.equal((await get(c, path)).status, 404, `${what} with ${c.bearer ? 'a narrow token' : 'no credentials'}`);
+    assert.equal((await get(c, `/api/v1/instruments/${made.id}`)).status, 200, 'a public instrument');
+    assert.equal((await get(c, `/api/v1/instruments/${made.id}/availability?${week}`)).status, 200);
+    assert.ok(!ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(hidden), 'not in the list');
+    assert.ok(ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(made.id));
+    const avail = await get(c, `/api/v1/availability/search?minutes=60&org=${orgA.id}&class=010401&limit=100`);
+    assert.equal(avail.status, 200, JSON.stringify(avail.body));
+    assert.ok(!avail.body.items.some((x) => x.instrument_id === hidden), 'not in the availability search');
+    const exp = await c.get(`/api/v1/instruments/export.csv?org=${orgA.id}`);
+    assert.equal(exp.status, 200);
+    assert.ok(!exp.text.includes('令牌不可见仪'), 'not in the CSV export');
+  }
+  // The same user with an "all" token (or signed in) sees the institution's own.
+  for (const c of [all, resA]) {
+    for (const [path, what] of reads) assert.equal((await get(c, path)).status, 200, what);
+    assert.ok(ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(hidden));
+    assert.ok((await c.get(`/api/v1/instruments/export.csv?org=${orgA.id}`)).text.includes('令牌不可见仪'));
+  }
+});
+
 // Runs last: it adds 5,000 instruments of institution B.
 test('import: at most 5,000 rows; a file at the limit goes through, one row more is refused', async () => {
   const HEAD5 = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,price.unit,price.internal_fen,price.zone_fen';
