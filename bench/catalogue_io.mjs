@@ -1,12 +1,18 @@
-// Catalogue import benchmark (hostile-client findings h1 §1), figures only.
-// On the demo world (`yiqi demo`, 1,500 instruments) through the real server:
-// the probe's files (asset numbers only: 5,000 rows, refused at the end;
-// 80,000 rows, 18 s on the event loop before the fix), 5,001 valid rows, and
-// 5,000 valid rows created and then imported again unchanged; for each the
-// request's time and the worst /healthz latency while it ran. /healthz is
-// probed every 10 ms from a separate process. Other work on the machine shows
-// in the figures. YIQI_BIN picks the binary.
-import { spawn } from 'node:child_process';
+// Catalogue import and export benchmark (hostile-client findings h1 §1 and §3),
+// figures only. On the demo world (`yiqi demo`, 1,500 instruments) through the
+// real server:
+//   import  the probe's files (asset numbers only: 5,000 rows, refused at the
+//           end; 80,000 rows, 18 s on the event loop before the fix), 5,001
+//           valid rows, and 5,000 valid rows created and then imported again
+//           unchanged; for each the request's time and the worst /healthz
+//           latency while it ran;
+//   export  export.json and export.csv, one request cold (just after a
+//           catalogue change) and warm, then 40 parallel anonymous requests,
+//           cold and warm, with the worst /healthz latency while they ran.
+// /healthz is probed every 10 ms from a separate process, so the load
+// generator's own work (receiving 40 large answers) does not count. Other work
+// on the machine shows in the figures. YIQI_BIN picks the binary.
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
 import { cli, startServer, tempDir, Client } from '../tests/http/lib/server.mjs';
@@ -49,6 +55,7 @@ async function withProbe(fn) {
   return { r, ms, h };
 }
 const fmt = ({ ms, h }) => `${ms.toFixed(0).padStart(6)} ms; /healthz worst ${h.max.toFixed(1)} ms (median ${h.median.toFixed(1)}, ${h.n} probes)`;
+const bump = () => spawnSync('sqlite3', [db, 'UPDATE catalogue_version SET v = random() WHERE id = 1']);
 
 try {
   console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -56,7 +63,24 @@ try {
   await c.signIn(op[1], op[2]);
   const ctype = { 'content-type': 'text/csv; charset=utf-8' };
 
-  // ---- import ----
+  // ---- export ----
+  const anon = new Client(srv.url);
+  for (const path of ['/api/v1/instruments/export.json', '/api/v1/instruments/export.csv']) {
+    console.log(`== ${path} (anonymous)`);
+    bump();
+    let t = await withProbe(() => anon.get(path));
+    out(`one request, cold (${(t.r.text.length / 1e6).toFixed(1)} M characters)`, fmt(t));
+    t = await withProbe(() => anon.get(path));
+    out('one request, warm', fmt(t));
+    const storm = () => Promise.all(Array.from({ length: 40 }, () => fetch(srv.url + path).then((r) => r.arrayBuffer())));
+    bump();
+    t = await withProbe(storm);
+    out('40 in parallel, cold', fmt(t));
+    t = await withProbe(storm);
+    out('40 in parallel, warm', fmt(t));
+  }
+
+  // ---- import (last: it adds 5,000 public instruments) ----
   const own = (await c.get(`/api/v1/instruments/export.csv?org=${c.user.org_id}`)).text.replace(/^\uFEFF/, '');
   const [header, ...lines] = own.split('\r\n').filter((l) => l && !l.includes('"')); // rows without quoted cells
   const assetCol = header.split(',').indexOf('asset_no');

@@ -517,6 +517,61 @@ test('CSV exports guard text that a spreadsheet would run as a formula; re-impor
   assert.ok(line.includes("'" + evil.name_zh) && !line.includes(evil.name_zh), line.join(' | '));
 });
 
+test('the exports follow every catalogue change: instruments, institution and zone names, other processes', async () => {
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { name_zh: '导出缓存校验仪', name_en: 'Export cache check' }));
+  const id = r0.body.id;
+  const json = async () => (await anon.get('/api/v1/instruments/export.json')).body;
+  const csvOf = async (client = anon) => csvRecords((await client.get(`/api/v1/instruments/export.csv?org=${orgA.id}`)).text);
+  let j1 = await json();
+  const j2 = await json();
+  assert.equal(j2.generated_at, j1.generated_at, 'asked again with nothing changed: the same bytes');
+  assert.equal(j1.items.find((i) => i.id === id)?.name_zh, '导出缓存校验仪');
+  assert.ok((await csvOf()).some((x) => x.name_zh === '导出缓存校验仪'));
+  // A change through the API shows in the very next export.
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { name_zh: '导出缓存改名仪' })).status, 200);
+  j1 = await json();
+  assert.equal(j1.items.find((i) => i.id === id)?.name_zh, '导出缓存改名仪');
+  assert.equal(j1.count, j1.items.length);
+  let rows = await csvOf();
+  assert.ok(rows.some((x) => x.name_zh === '导出缓存改名仪') && !rows.some((x) => x.name_zh === '导出缓存校验仪'));
+  // Internal now: gone from the public exports at once, still in the institution's own.
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { share_mode: 'internal' })).status, 200);
+  assert.ok(!(await json()).items.some((i) => i.id === id));
+  assert.ok(!(await csvOf()).some((x) => x.name_zh === '导出缓存改名仪'));
+  assert.ok((await csvOf(resA)).some((x) => x.name_zh === '导出缓存改名仪'));
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { share_mode: 'external' })).status, 200);
+  // The institution's names are in every row: a rename shows too.
+  const org = (await get(anon, `/api/v1/orgs/${orgA.id}`)).body;
+  const renamed = org.name_en + ' (renamed)';
+  const pr = await call(admin, 'PATCH', `/api/v1/orgs/${orgA.id}`, { name_en: renamed });
+  assert.equal(pr.status, 200, JSON.stringify(pr.body));
+  assert.equal((await json()).items.find((i) => i.id === id)?.owner_org_name_en, renamed);
+  assert.equal((await call(admin, 'PATCH', `/api/v1/orgs/${orgA.id}`, { name_en: org.name_en })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.owner_org_name_en, org.name_en);
+  // So are its zone's.
+  const zone = (await get(anon, '/api/v1/zones')).body.items.find((z) => z.code === orgA.zone);
+  assert.equal((await call(admin, 'PATCH', `/api/v1/zones/${zone.code}`, { name_en: zone.name_en + ' (renamed)' })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.zone_name_en, zone.name_en + ' (renamed)');
+  assert.equal((await call(admin, 'PATCH', `/api/v1/zones/${zone.code}`, { name_en: zone.name_en })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.zone_name_en, zone.name_en);
+  // A write by another process shows as well.
+  sqlite(`UPDATE instruments SET name_zh = '旁路改名导出仪' WHERE id = ${id}`);
+  assert.equal((await json()).items.find((i) => i.id === id)?.name_zh, '旁路改名导出仪');
+  rows = await csvOf();
+  assert.ok(rows.some((x) => x.name_zh === '旁路改名导出仪'));
+  // A filter the search refuses is still a 400 naming it.
+  const bad = await call(anon, 'GET', '/api/v1/instruments/export.csv?q=' + encodeURIComponent('a b c d e'));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'q');
+  // Many at once (one render, the rest wait for it or reuse it): all complete and agree.
+  sqlite(`UPDATE instruments SET model = 'PAR-1' WHERE id = ${id}`);
+  const many = await Promise.all(Array.from({ length: 12 }, (_, k) => (k % 2 ? anon.get('/api/v1/instruments/export.csv') : anon.get('/api/v1/instruments/export.json'))));
+  assert.ok(many.every((x) => x.status === 200));
+  const texts = new Set(many.filter((_, k) => k % 2).map((x) => x.text));
+  assert.equal(texts.size, 1, 'every CSV answer is the same');
+  assert.ok(many.filter((_, k) => !(k % 2)).every((x) => x.body.items.find((i) => i.id === id)?.model === 'PAR-1'));
+});
+
 test('tokens without the "all" scope read the catalogue as the public does', async () => {
   const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { share_mode: 'internal', name_zh: '令牌不可见仪', name_en: 'Token hidden unit' }));
   const hidden = r0.body.id;
