@@ -91,9 +91,10 @@ static const char *kind_name(int kind) {
 /* GET /api/v1/instruments/{id}/availability?from=&to=: 200 {from, to,
  * slot_minutes, busy: [{start, end, kind}], free: [{start, end}]}; 400
  * invalid range or range_too_long; 404 (absent or not visible). Public for
- * instruments the caller may see. */
+ * instruments the caller may see (a token without the "all" scope: as
+ * anonymous). */
 static void availability_get(yq_req_t *req) {
-    const yq_principal_t *p = yq_auth_principal(req);
+    const yq_principal_t *p = yq_auth_viewer(req);
     yq_bk_instrument_t ins;
     int64_t id, from, to;
     if (yq_api_param_id(req, 0, &id))
@@ -177,10 +178,10 @@ static int read_filters(yq_req_t *req, const char **klass, const char **zone, in
  * the caller may see and book that matches the filters, the earliest start
  * in [from, to) (default now .. 7 days on) where `minutes` fit under its
  * rules (open hours, slot step, length, notice, horizon); earliest first.
- * 400 invalid or range_too_long. Public (anonymous callers see external
- * instruments). */
+ * 400 invalid or range_too_long. Public (anonymous callers, and tokens without
+ * the "all" scope, see external instruments). */
 static void availability_search(yq_req_t *req) {
-    const yq_principal_t *p = yq_auth_principal(req);
+    const yq_principal_t *p = yq_auth_viewer(req);
     const char *klass, *zone;
     int64_t org, minutes, limit, from, to, now = yq_now();
     if (read_filters(req, &klass, &zone, &org, &minutes, &limit) || read_range(req, &from, &to, 0, 7))

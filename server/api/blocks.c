@@ -191,9 +191,10 @@ static void block_create(yq_req_t *req) {
 }
 
 /* GET /api/v1/instruments/{id}/blocks?from=&to=: 200 list (blocks ending
- * after from and starting before to; default: from now on); 400; 404. */
+ * after from and starting before to; default: from now on); 400; 404 (absent
+ * or not visible; a token without the "all" scope sees as anonymous). */
 static void block_list(yq_req_t *req) {
-    const yq_principal_t *p = yq_auth_principal(req);
+    const yq_principal_t *p = yq_auth_viewer(req);
     yq_bk_instrument_t ins;
     int64_t from = yq_now(), to = INT64_MAX;
     if (load_instrument(req, p, 0, &ins) || yq_api_query_time(req, "from", &from, NULL) ||

@@ -5,22 +5,32 @@
  *   GET  /api/v1/instruments/export.csv   the same columns back (UTF-8 + BOM)
  *   GET  /api/v1/instruments/export.json  the public list as open data
  *
- * Import runs in two passes. The first reads every row into a record (the
- * stored one when (institution, asset_no) exists, else the defaults), applies
- * the cells, and runs the domain checks, collecting every error of every row.
+ * Import runs on the loop, so it is bounded: a file of more than
+ * IMPORT_MAX_ROWS data rows is refused after a count of its records, before
+ * any row is read. Then two passes. The first reads every row into a record
+ * (the stored one when (institution, asset_no) exists, else the defaults),
+ * applies the cells, and runs the domain checks, collecting every error of
+ * every row; a hash set of (institution, asset_no) finds a repeated row in
+ * constant time (it was a scan of every earlier row: 80,000 rows took 18 s).
  * Only when no row has an error does the second pass open one transaction and
  * write: inserts, and updates of rows whose values changed, each with its
  * audit row. So a bad row anywhere leaves the catalogue untouched.
  *
+ * The exports are rendered on the thread pool and kept per catalogue version
+ * (see "export" below).
+ *
  * Cells: numbers are whole numbers (money in fen); an empty cell of a number,
  * an enumeration or a rule keeps the stored or default value; an empty text
  * cell clears the text. Chinese header labels (domain/instrument_rules.c and
- * the table below) are accepted for every column.
+ * the table below) are accepted for every column. The export guards text
+ * that a spreadsheet would run as a formula with a leading apostrophe
+ * (domain/csv.c); the import takes it off again.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uv.h>
 
 #include "api/api.h"
 #include "api/audit_log.h"
@@ -28,11 +38,18 @@
 #include "api/instrument_store.h"
 #include "api/routes.h"
 #include "auth/principal.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/timeutil.h"
 #include "domain/csv.h"
+#include "json/json.h"
+#include "net/server.h"
 
 #define IMPORT_MAX_BODY (8u * 1024 * 1024)
+/* A real institution's catalogue is at most a few thousand instruments; a
+ * larger file is refused before any row is read (413 too_many_rows), so one
+ * import holds the loop for at most about a second (bench/catalogue_io.sh). */
+#define IMPORT_MAX_ROWS 5000
 #define MAX_REPORTED_ERRORS 1000
 
 /* ---- columns ---- */
@@ -151,10 +168,14 @@ typedef struct {
     size_t ncells;
     cJSON *errors; /* [{row, field, message}] */
     size_t nerrors;
-    /* the rows read */
+    /* the rows read (malloc, grown by doubling; freed when the import ends) */
     yq_instrument_t *recs;
     int *exists; /* 1 when updating a stored record */
     size_t nrecs, cap;
+    /* (institution, asset number) of every row read: an open-addressing
+     * hash set of indexes into recs, 0 for a free slot else index + 1 (malloc) */
+    size_t *seen;
+    size_t seen_cap; /* a power of two, at least twice nrecs */
 } import_t;
 
 static void row_error(import_t *im, size_t row, const char *field, const char *message) {
@@ -214,8 +235,8 @@ static void apply_cell(import_t *im, size_t row, yq_instrument_t *in, const colu
     switch (c->kind) {
     case K_ORG:
         break;   /* read before the record is loaded */
-    case K_TEXT: /* cells live only until the next row: copy */
-        *text_member(in, c) = yq_arena_strdup(im->arena, v);
+    case K_TEXT: /* cells live only until the next row: copy; the export's formula guard comes off */
+        *text_member(in, c) = yq_arena_strdup(im->arena, yq_csv_unguard(v));
         break;
     case K_ENUM:
         if (*v)
@@ -243,6 +264,46 @@ static void apply_cell(import_t *im, size_t row, yq_instrument_t *in, const colu
     }
 }
 
+static uint64_t asset_hash(int64_t org, const char *asset) {
+    uint64_t h = 1469598103934665603u ^ (uint64_t)org; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)asset; *c; c++)
+        h = (h ^ *c) * 1099511628211u;
+    return h;
+}
+
+/* Looks (org, asset) up among the rows read so far. Returns 1 when an earlier
+ * row has it; else 0 with *slot the free slot where it belongs. */
+static int seen_find(const import_t *im, int64_t org, const char *asset, size_t *slot) {
+    size_t mask = im->seen_cap - 1, i = (size_t)asset_hash(org, asset) & mask;
+    for (; im->seen[i]; i = (i + 1) & mask) {
+        const yq_instrument_t *r = &im->recs[im->seen[i] - 1];
+        if (r->owner_org_id == org && strcmp(r->asset_no, asset) == 0)
+            return 1;
+    }
+    *slot = i;
+    return 0;
+}
+
+/* Makes room for one more row: recs and exists grow by doubling, the hash
+ * set is rebuilt at twice the size when it would be more than half full. */
+static void reserve_row(import_t *im) {
+    if (im->nrecs == im->cap) {
+        im->cap = im->cap ? im->cap * 2 : 64;
+        im->recs = yq_xrealloc(im->recs, im->cap * sizeof *im->recs);
+        im->exists = yq_xrealloc(im->exists, im->cap * sizeof *im->exists);
+    }
+    if (2 * (im->nrecs + 1) <= im->seen_cap)
+        return;
+    free(im->seen);
+    im->seen_cap = im->seen_cap ? im->seen_cap * 2 : 256;
+    im->seen = yq_xcalloc(im->seen_cap, sizeof *im->seen);
+    for (size_t r = 0; r < im->nrecs; r++) {
+        size_t slot;
+        seen_find(im, im->recs[r].owner_org_id, im->recs[r].asset_no, &slot);
+        im->seen[slot] = r + 1;
+    }
+}
+
 /* Reads one data row (row counts from 1) into a record and checks it. */
 static void read_row(import_t *im, size_t row, char **cells, size_t n) {
     char *org_code = NULL, *asset = NULL;
@@ -251,7 +312,7 @@ static void read_row(import_t *im, size_t row, char **cells, size_t n) {
         if (k >= 0 && columns[k].kind == K_ORG)
             org_code = trim(cells[i]);
         if (k >= 0 && strcmp(columns[k].name, "asset_no") == 0)
-            asset = trim(cells[i]);
+            asset = (char *)yq_csv_unguard(trim(cells[i]));
     }
     int64_t org = 0;
     if (org_code && *org_code) {
@@ -275,22 +336,11 @@ static void read_row(import_t *im, size_t row, char **cells, size_t n) {
         row_error(im, row, "asset_no", "Field 'asset_no' is required.");
         return;
     }
-    for (size_t r = 0; r < im->nrecs; r++) {
-        if (im->recs[r].owner_org_id == org && strcmp(im->recs[r].asset_no, asset) == 0) {
-            row_error(im, row, "asset_no", "This asset number appears twice in the file.");
-            return;
-        }
-    }
-    if (im->nrecs == im->cap) {
-        im->cap = im->cap ? im->cap * 2 : 64;
-        yq_instrument_t *recs = yq_arena_alloc(im->arena, im->cap * sizeof *recs);
-        int *exists = yq_arena_alloc(im->arena, im->cap * sizeof *exists);
-        if (im->nrecs) {
-            memcpy(recs, im->recs, im->nrecs * sizeof *recs);
-            memcpy(exists, im->exists, im->nrecs * sizeof *exists);
-        }
-        im->recs = recs;
-        im->exists = exists;
+    reserve_row(im);
+    size_t slot;
+    if (seen_find(im, org, asset, &slot)) {
+        row_error(im, row, "asset_no", "This asset number appears twice in the file.");
+        return;
     }
     yq_instrument_t *in = &im->recs[im->nrecs];
     int64_t id = yq_instr_find(yq_db_main(), org, asset);
@@ -314,6 +364,7 @@ static void read_row(import_t *im, size_t row, char **cells, size_t n) {
     size_t ne = yq_instrument_check(in, errs, 16);
     for (size_t e = 0; e < ne && e < 16; e++)
         row_error(im, row, errs[e].field, errs[e].message);
+    im->seen[slot] = im->nrecs + 1;
     im->exists[im->nrecs++] = id != 0;
 }
 
@@ -415,9 +466,38 @@ static const char *csv_charset(yq_req_t *req, int *named) {
     return "";
 }
 
+/* A blank line (one empty cell) is skipped, not a row. */
+static int blank_row(char **cells, size_t n) {
+    return n == 1 && !*trim(cells[0]);
+}
+
+/* Counts the data rows up to one past the limit, then rewinds. Returns 0, or
+ * -1 after answering 413 too_many_rows. A malformed file is left for the
+ * reading pass to report. */
+static int check_row_count(yq_req_t *req, yq_csv_t *csv) {
+    char **cells;
+    size_t n, rows = 0;
+    int first = 1;
+    while (rows <= IMPORT_MAX_ROWS && yq_csv_next(csv, &cells, &n) == 1) {
+        if (!first && !blank_row(cells, n))
+            rows++;
+        first = 0;
+    }
+    yq_csv_rewind(csv);
+    if (rows <= IMPORT_MAX_ROWS)
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "The file has more than %d data rows; import at most %d rows at a time (split the file).",
+             IMPORT_MAX_ROWS, IMPORT_MAX_ROWS);
+    yq_reply_error(req, 413, "too_many_rows", msg, NULL);
+    return -1;
+}
+
 /* POST /api/v1/instruments/import (text/csv) -> 200 {created, updated,
  * unchanged}; 400 {error, rows} with every problem and nothing written; 401;
- * 403 (not an operator or admin); 413; 415 (not CSV, or an unknown charset). */
+ * 403 (not an operator or admin); 413 (body over 8 MiB: body_too_large; more
+ * than IMPORT_MAX_ROWS data rows: too_many_rows); 415 (not CSV, or an unknown
+ * charset). */
 static void on_import(yq_req_t *req) {
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_OPERATOR | YQ_ROLE_ADMIN);
     if (!p)
@@ -435,6 +515,10 @@ static void on_import(yq_req_t *req) {
         yq_reply_error(req, 400, "invalid_csv", why, NULL);
         return;
     }
+    if (check_row_count(req, csv)) {
+        yq_csv_close(csv);
+        return;
+    }
     import_t im = {.req = req, .p = p, .arena = req->arena, .errors = cJSON_CreateArray()};
     char **cells;
     size_t n, row = 0;
@@ -442,7 +526,7 @@ static void on_import(yq_req_t *req) {
     while ((rc = yq_csv_next(csv, &cells, &n)) == 1) {
         if (row == 0 && read_header(&im, cells, n))
             goto done;
-        if (row > 0 && !(n == 1 && !*trim(cells[0]))) /* blank lines are skipped */
+        if (row > 0 && !blank_row(cells, n))
             read_row(&im, row, cells, n);
         row++;
     }
@@ -471,10 +555,13 @@ static void on_import(yq_req_t *req) {
     yq_api_json(req, 200, o);
 done:
     cJSON_Delete(im.errors);
+    free(im.recs);
+    free(im.exists);
+    free(im.seen);
     yq_csv_close(csv);
 }
 
-/* ---- export ---- */
+/* ---- export: one record ---- */
 
 /* One instrument object -> one CSV record. */
 static void write_record(yq_csv_writer_t *w, const cJSON *o) {
@@ -523,55 +610,516 @@ static void write_record(yq_csv_writer_t *w, const cJSON *o) {
     yq_csv_end_row(w);
 }
 
+/* ---- export: rendered off the loop, kept per catalogue version ----
+ *
+ * An export holds every instrument the caller may see (export.json is 3 MB
+ * on the demo): reading and printing it takes about 100 ms, which on the loop
+ * thread held up every other request, and anyone may ask for it. So:
+ *
+ *   - the loop runs only the search (the in-memory pass of
+ *     instrument_search.c) for the ids in order; a thread-pool job reads those
+ *     rows through a read-only connection of its own (yq_db_open_reader), in
+ *     one read transaction, and renders the bytes;
+ *   - the bytes are kept, keyed by what was asked (format, filters, and what
+ *     the caller may see) and by the catalogue version (migrations 021 and
+ *     076: renewed by every change to an instrument, to an institution's
+ *     zone, and to the institution and zone names an instrument shows). A
+ *     request reads the version before anything else, so it never gets bytes
+ *     of an older catalogue than the one its own earlier writes made; asking
+ *     again costs a lookup and a copy;
+ *   - a request for an export that is being rendered at the same version
+ *     waits for that job instead of starting another;
+ *   - the job reads the version again inside its transaction; when it is no
+ *     longer the one the ids were found at (a change in between), the loop
+ *     searches again and the job runs again (EXPORT_TRIES in all; after that
+ *     the answer goes out but is not kept);
+ *   - at most EXPORT_JOBS jobs use the thread pool at a time (it has four
+ *     threads, and password hashing needs them too); the others queue;
+ *   - answers are paced: a uv_idle handle sends about EXPORT_PACE_BYTES of
+ *     them per loop iteration, so forty 3 MB answers due at once (copied
+ *     twice on their way to the socket) are spread over forty iterations and
+ *     the requests that arrive meanwhile are served between them.
+ *
+ * An export is freed when it is neither kept, nor being rendered, nor waiting
+ * to be sent. On a database without the version nothing is kept; the work is
+ * still done off the loop.
+ */
+
+#define EXPORT_KEEP 8                 /* exports kept */
+#define EXPORT_KEEP_BYTES (64u << 20) /* their bytes in all */
+#define EXPORT_JOBS 2
+#define EXPORT_TRIES 4
+#define EXPORT_PACE_BYTES (4u << 20) /* answer bytes sent per loop iteration */
+
+enum { FMT_CSV, FMT_JSON };
+
+typedef struct waiter {
+    yq_req_t *req;
+    struct waiter *next;
+} waiter_t;
+
+/* One export: being rendered (with the requests waiting for it), or kept. */
+typedef struct export_job {
+    char *key;       /* format, filters and viewer (malloc) */
+    int versioned;   /* the database has a catalogue version */
+    int64_t version; /* the version the ids were found at */
+    int kept;        /* in ex.kept */
+    int rendering;   /* a job is queued or running */
+    int pins;        /* answers waiting to be sent with these bytes */
+    char *data;      /* the bytes (malloc), NULL until rendered */
+    size_t len;
+    uint64_t used; /* last use, for eviction */
+    waiter_t *waiters;
+    /* the job; the loop leaves the worker's fields alone while it runs */
+    uv_work_t work;
+    int fmt, zh;
+    yq_search_t s;                       /* its strings are the three below */
+    char *q, *class_prefix, *run_status; /* malloc, or NULL */
+    int64_t *ids;                        /* the rows to render, in order (malloc) */
+    size_t nids;
+    char *path;                /* of the database (malloc) */
+    int tries;                 /* searches made so far */
+    struct export_job *queued; /* next in the queue */
+    /* the worker's: */
+    char *out; /* the bytes rendered (malloc) */
+    size_t out_len;
+    int64_t seen; /* the version in the job's read transaction */
+    int failed;
+} export_t;
+
+/* An answer waiting for its turn. */
+typedef struct paced {
+    yq_req_t *req;
+    export_t *e;
+    struct paced *next;
+} paced_t;
+
+static struct {
+    export_t *kept[EXPORT_KEEP];
+    uint64_t clock;
+    int running;                  /* jobs on the thread pool */
+    export_t *queue, *queue_tail; /* jobs waiting for their turn */
+    paced_t *paced, *paced_tail;  /* answers waiting for theirs */
+    uv_idle_t pacer;
+    int pacer_state; /* 0 not made yet, 1 ready, 2 closed (the server is stopping) */
+} ex;
+
+/* The cache key: everything that decides an export's bytes but the catalogue
+ * itself. Strings are length-prefixed so no two requests share a key. The
+ * caller frees it. */
+static char *export_key(int fmt, int zh, const yq_search_t *s) {
+    yq_buf_t b = {0};
+    const char *q = s->q ? s->q : "", *c = s->class_prefix ? s->class_prefix : "",
+               *r = s->run_status ? s->run_status : "";
+    yq_buf_printf(
+        &b, "%s|zh=%d|q=%zu:%s|zone=%lld|class=%zu:%s|org=%lld|bookable=%d|run=%zu:%s|retired=%d|all=%d|org_of=%lld",
+        fmt == FMT_CSV ? "csv" : "json", zh, strlen(q), q, (long long)s->zone_id, strlen(c), c, (long long)s->org_id,
+        s->bookable, strlen(r), r, s->include_retired, s->see_all, (long long)s->viewer_org);
+    return yq_buf_steal(&b);
+}
+
+/* Frees e once nothing holds it any more. */
+static void export_release(export_t *e) {
+    if (e->kept || e->rendering || e->pins)
+        return;
+    free(e->key);
+    free(e->data);
+    free(e->q);
+    free(e->class_prefix);
+    free(e->run_status);
+    free(e->ids);
+    free(e->path);
+    free(e->out);
+    free(e);
+}
+
+/* Takes e out of the table (and frees it if nothing else holds it). */
+static void export_unkeep(export_t *e) {
+    for (size_t i = 0; i < EXPORT_KEEP; i++)
+        if (ex.kept[i] == e)
+            ex.kept[i] = NULL;
+    e->kept = 0;
+    export_release(e);
+}
+
+/* A kept export of this key at this version (rendered or being rendered),
+ * other than `other`; or NULL. */
+static export_t *export_find(const char *key, int64_t version, const export_t *other) {
+    for (size_t i = 0; i < EXPORT_KEEP; i++) {
+        export_t *e = ex.kept[i];
+        if (e && e != other && e->version == version && strcmp(e->key, key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Drops rendered exports of another version than the current one: no
+ * request can use them again. */
+static void export_drop_old(int64_t version) {
+    for (size_t i = 0; i < EXPORT_KEEP; i++)
+        if (ex.kept[i] && ex.kept[i]->data && ex.kept[i]->version != version)
+            export_unkeep(ex.kept[i]);
+}
+
+/* Puts e in the table, in a free place or that of the least recently used
+ * rendered export. When every place holds one being rendered, e is not kept. */
+static void export_keep(export_t *e) {
+    size_t at = EXPORT_KEEP;
+    for (size_t i = 0; i < EXPORT_KEEP; i++) {
+        export_t *o = ex.kept[i];
+        if (!o) {
+            at = i;
+            break;
+        }
+        if (o->data && (at == EXPORT_KEEP || o->used < ex.kept[at]->used))
+            at = i;
+    }
+    if (at == EXPORT_KEEP)
+        return;
+    if (ex.kept[at])
+        export_unkeep(ex.kept[at]);
+    ex.kept[at] = e;
+    e->kept = 1;
+}
+
+/* Keeps the rendered bytes under EXPORT_KEEP_BYTES, dropping the least
+ * recently used exports other than `keep`. */
+static void export_trim(const export_t *keep) {
+    for (;;) {
+        size_t total = 0, lru = EXPORT_KEEP;
+        for (size_t i = 0; i < EXPORT_KEEP; i++) {
+            export_t *e = ex.kept[i];
+            if (!e || !e->data)
+                continue;
+            total += e->len;
+            if (e != keep && (lru == EXPORT_KEEP || e->used < ex.kept[lru]->used))
+                lru = i;
+        }
+        if (total <= EXPORT_KEEP_BYTES || lru == EXPORT_KEEP)
+            return;
+        export_unkeep(ex.kept[lru]);
+    }
+}
+
+static void export_reply(yq_req_t *req, const export_t *e) {
+    if (e->fmt == FMT_CSV) {
+        yq_reply_header(req, "Content-Disposition", "attachment; filename=\"yiqi-instruments.csv\"");
+        yq_reply(req, 200, "text/csv; charset=utf-8", e->data, e->len);
+    } else {
+        yq_reply(req, 200, "application/json", e->data, e->len);
+    }
+}
+
+/* Sends answers in order until about EXPORT_PACE_BYTES have gone (at least
+ * one), once per loop iteration while any wait. */
+static void on_pace(uv_idle_t *h) {
+    size_t sent = 0;
+    while (ex.paced && sent < EXPORT_PACE_BYTES) {
+        paced_t *p = ex.paced;
+        ex.paced = p->next;
+        if (!ex.paced)
+            ex.paced_tail = NULL;
+        export_reply(p->req, p->e);
+        sent += p->e->len;
+        p->e->pins--;
+        export_release(p->e);
+        free(p);
+    }
+    if (!ex.paced)
+        uv_idle_stop(h);
+}
+
+/* The server is stopping: sends what waits now and closes the handle. */
+static void pacer_close(void *ctx) {
+    (void)ctx;
+    while (ex.paced)
+        on_pace(&ex.pacer);
+    uv_idle_stop(&ex.pacer);
+    uv_close((uv_handle_t *)&ex.pacer, NULL);
+    ex.pacer_state = 2;
+}
+
+/* Answers req with e's bytes in its turn (at once when the server stops). */
+static void export_send(yq_req_t *req, export_t *e) {
+    if (ex.pacer_state == 0) {
+        uv_idle_init(uv_default_loop(), &ex.pacer);
+        yq_server_on_stop(pacer_close, NULL);
+        ex.pacer_state = 1;
+    }
+    if (ex.pacer_state == 2) {
+        export_reply(req, e);
+        return;
+    }
+    paced_t *p = yq_xcalloc(1, sizeof *p);
+    p->req = req;
+    p->e = e;
+    e->pins++;
+    if (ex.paced_tail)
+        ex.paced_tail->next = p;
+    else
+        ex.paced = p;
+    ex.paced_tail = p;
+    uv_idle_start(&ex.pacer, on_pace);
+}
+
+/* Renders the CSV of the rows st steps through (one id at a time). */
+static void render_csv(export_t *e, sqlite3_stmt *st, yq_buf_t *out) {
+    yq_csv_writer_t *w = yq_csv_writer_new();
+    for (size_t i = 0; i < NCOLS; i++)
+        yq_csv_cell(w, e->zh ? label_of(&columns[i]) : columns[i].name);
+    yq_csv_end_row(w);
+    for (size_t i = 0; i < e->nids && !e->failed; i++) {
+        sqlite3_bind_int64(st, 1, e->ids[i]);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            cJSON *o = yq_instr_row_json(st);
+            write_record(w, o);
+            cJSON_Delete(o);
+        } else if (rc != SQLITE_DONE) {
+            e->failed = 1;
+        }
+        sqlite3_reset(st);
+    }
+    size_t len;
+    const char *data = yq_csv_writer_data(w, &len);
+    yq_buf_append(out, data, len);
+    yq_csv_writer_free(w);
+}
+
+/* Renders {generated_at, count, items} of the rows st steps through. */
+static void render_json(export_t *e, sqlite3_stmt *st, yq_buf_t *out) {
+    cJSON *items = cJSON_CreateArray();
+    for (size_t i = 0; i < e->nids && !e->failed; i++) {
+        sqlite3_bind_int64(st, 1, e->ids[i]);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            cJSON_AddItemToArray(items, yq_instr_row_json(st));
+        else if (rc != SQLITE_DONE)
+            e->failed = 1;
+        sqlite3_reset(st);
+    }
+    cJSON *o = cJSON_CreateObject();
+    yq_json_add_time(o, "generated_at", yq_now());
+    yq_json_add_int(o, "count", cJSON_GetArraySize(items));
+    cJSON_AddItemToObject(o, "items", items);
+    char *text = yq_json_print(o);
+    cJSON_Delete(o);
+    if (text)
+        yq_buf_puts(out, text);
+    else
+        e->failed = 1;
+    free(text);
+}
+
+/* On a thread-pool thread: reads the version and the rows in one snapshot
+ * and renders them into e->out. Touches nothing but e's worker fields. */
+static void do_render(uv_work_t *w) {
+    export_t *e = w->data;
+    sqlite3 *h = yq_db_open_reader(e->path);
+    sqlite3_stmt *vst = NULL, *st = NULL;
+    e->failed = !h || sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
+    if (!e->failed && e->versioned) {
+        e->failed =
+            sqlite3_prepare_v2(h, "SELECT v FROM catalogue_version WHERE id = 1", -1, &vst, NULL) != SQLITE_OK ||
+            sqlite3_step(vst) != SQLITE_ROW;
+        e->seen = e->failed ? 0 : sqlite3_column_int64(vst, 0);
+    }
+    /* A change since the search: the ids may be wrong, so the loop searches
+     * again (the last try renders what it has; it is not kept). */
+    int stale = e->versioned && e->seen != e->version && e->tries < EXPORT_TRIES;
+    if (!e->failed && !stale &&
+        sqlite3_prepare_v2(h, "SELECT " YQ_INSTR_COLS YQ_INSTR_FROM " WHERE i.id = ?1", -1, &st, NULL) != SQLITE_OK)
+        e->failed = 1;
+    if (!e->failed && !stale) {
+        yq_buf_t out = {0};
+        if (e->fmt == FMT_CSV)
+            render_csv(e, st, &out);
+        else
+            render_json(e, st, &out);
+        e->out_len = out.len;
+        e->out = yq_buf_steal(&out);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(vst);
+    if (h)
+        sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(h);
+}
+
+static void after_render(uv_work_t *w, int status);
+
+/* Finds the ids on the loop and hands the job to the thread pool. Returns 0,
+ * or -1 when it could not (the caller answers the waiters). */
+static int export_dispatch(export_t *e) {
+    yq_db_t *db = yq_db_main();
+    e->versioned = yq_catalogue_version(db, &e->version) == 0;
+    free(e->ids);
+    free(e->out);
+    e->ids = NULL, e->out = NULL, e->nids = 0, e->out_len = 0, e->failed = 0, e->seen = 0;
+    yq_search_result_t res;
+    const char *bad = NULL;
+    int rc = yq_instr_search(db, &e->s, &res, &bad);
+    cJSON_Delete(res.items);
+    if (rc) {
+        free(res.ids);
+        return -1;
+    }
+    e->ids = res.ids;
+    e->nids = res.nids;
+    e->tries++;
+    e->work.data = e;
+    if (uv_queue_work(uv_default_loop(), &e->work, do_render, after_render))
+        return -1;
+    ex.running++;
+    return 0;
+}
+
+/* Gives up on e: answers every waiting request 500 and lets e go. */
+static void export_fail(export_t *e) {
+    waiter_t *wt = e->waiters;
+    e->waiters = NULL;
+    while (wt) {
+        waiter_t *next = wt->next;
+        yq_api_internal(wt->req);
+        free(wt);
+        wt = next;
+    }
+    e->rendering = 0;
+    export_unkeep(e);
+}
+
+/* Starts queued jobs while there is room. */
+static void export_pump(void) {
+    while (ex.queue && ex.running < EXPORT_JOBS) {
+        export_t *e = ex.queue;
+        ex.queue = e->queued;
+        if (!ex.queue)
+            ex.queue_tail = NULL;
+        if (export_dispatch(e))
+            export_fail(e);
+    }
+}
+
+static void after_render(uv_work_t *w, int status) {
+    export_t *e = w->data;
+    ex.running--;
+    int stale = !status && !e->failed && e->versioned && e->seen != e->version;
+    if (stale && e->tries < EXPORT_TRIES) {
+        if (export_dispatch(e))
+            export_fail(e);
+        export_pump();
+        return;
+    }
+    if (status || e->failed || !e->out) {
+        export_fail(e);
+        export_pump();
+        return;
+    }
+    e->rendering = 0;
+    e->data = e->out;
+    e->len = e->out_len;
+    e->out = NULL;
+    free(e->ids);
+    e->ids = NULL;
+    e->used = ++ex.clock;
+    for (waiter_t *wt = e->waiters, *next; wt; wt = next) {
+        next = wt->next;
+        export_send(wt->req, e);
+        free(wt);
+    }
+    e->waiters = NULL;
+    /* Kept only when it shows the version it is filed under, once. */
+    if (stale || !e->versioned || export_find(e->key, e->version, e))
+        export_unkeep(e);
+    else if (e->kept)
+        export_trim(e);
+    else
+        export_release(e);
+    export_pump();
+}
+
+static char *dup_or_null(const char *s) {
+    return s ? yq_xstrdup(s) : NULL;
+}
+
+/* Answers req with the export of s (filters and viewer) in format fmt: kept
+ * bytes when there are some for the current catalogue, else after a job. */
+static void export_serve(yq_req_t *req, int fmt, int zh, const yq_search_t *s) {
+    int64_t version = 0;
+    int versioned = yq_catalogue_version(yq_db_main(), &version) == 0;
+    char *key = export_key(fmt, zh, s);
+    export_t *e = versioned ? export_find(key, version, NULL) : NULL;
+    if (e && e->data) {
+        free(key);
+        e->used = ++ex.clock;
+        export_send(req, e);
+        return;
+    }
+    waiter_t *wt = yq_xcalloc(1, sizeof *wt);
+    wt->req = req;
+    if (e) { /* being rendered at this version: wait for it */
+        free(key);
+        wt->next = e->waiters;
+        e->waiters = wt;
+        return;
+    }
+    if (versioned)
+        export_drop_old(version);
+    e = yq_xcalloc(1, sizeof *e);
+    e->key = key;
+    e->version = version;
+    e->versioned = versioned;
+    e->rendering = 1;
+    e->waiters = wt;
+    e->fmt = fmt;
+    e->zh = zh;
+    e->s = *s;
+    e->s.q = e->q = dup_or_null(s->q);
+    e->s.class_prefix = e->class_prefix = dup_or_null(s->class_prefix);
+    e->s.run_status = e->run_status = dup_or_null(s->run_status);
+    e->s.cursor = NULL;
+    e->s.limit = 1000000;
+    e->s.sort = YQ_SORT_NAME;
+    e->s.facets = 0;
+    e->s.ids_only = 1;
+    e->path = yq_xstrdup(yq_db_path(yq_db_main()));
+    if (versioned)
+        export_keep(e);
+    if (ex.running < EXPORT_JOBS) {
+        if (export_dispatch(e))
+            export_fail(e);
+        return;
+    }
+    if (ex.queue_tail)
+        ex.queue_tail->queued = e;
+    else
+        ex.queue = e;
+    ex.queue_tail = e;
+}
+
 /* GET /api/v1/instruments/export.csv -> 200 text/csv (UTF-8 with BOM); 400
- * naming a bad filter. Takes the search filters; shows what the caller may
- * see; `headers=zh` writes the Chinese labels. */
+ * naming a bad filter; 500. Takes the search filters; shows what the caller
+ * may see (a token without the "all" scope: what the public sees);
+ * `headers=zh` writes the Chinese labels. */
 static void on_export_csv(yq_req_t *req) {
     yq_search_t s;
     if (yq_instr_search_params(req, &s))
         return;
-    s.limit = 1000000;
-    s.cursor = NULL;
-    s.sort = YQ_SORT_NAME;
-    yq_search_result_t res;
-    const char *bad = NULL;
-    if (yq_instr_search(yq_db_main(), &s, &res, &bad)) {
-        yq_reply_error(req, 400, "invalid_query", "The filter cannot be used.", bad);
-        cJSON_Delete(res.items);
+    if (!yq_instr_query_ok(s.q)) {
+        yq_reply_error(req, 400, "invalid_query", "Query parameter 'q' may hold at most 4 words.", "q");
         return;
     }
     const char *h = yq_req_query(req, "headers");
-    int zh = h && strcmp(h, "zh") == 0;
-    yq_csv_writer_t *w = yq_csv_writer_new();
-    for (size_t i = 0; i < NCOLS; i++)
-        yq_csv_cell(w, zh ? label_of(&columns[i]) : columns[i].name);
-    yq_csv_end_row(w);
-    const cJSON *o;
-    cJSON_ArrayForEach(o, res.items) write_record(w, o);
-    cJSON_Delete(res.items);
-    size_t len;
-    const char *text = yq_csv_writer_data(w, &len);
-    yq_reply_header(req, "Content-Disposition", "attachment; filename=\"yiqi-instruments.csv\"");
-    yq_reply(req, 200, "text/csv; charset=utf-8", text, len);
-    yq_csv_writer_free(w);
+    export_serve(req, FMT_CSV, h && strcmp(h, "zh") == 0, &s);
 }
 
 /* GET /api/v1/instruments/export.json -> 200 {generated_at, count, items}:
- * every external instrument in service, whoever asks (open data). */
+ * every external instrument in service, whoever asks (open data); 500.
+ * generated_at is when these bytes were made: they are served again until
+ * the catalogue changes. */
 static void on_export_json(yq_req_t *req) {
     yq_search_t s = {.sort = YQ_SORT_NAME, .limit = 1000000};
-    yq_search_result_t res;
-    const char *bad = NULL;
-    if (yq_instr_search(yq_db_main(), &s, &res, &bad)) {
-        cJSON_Delete(res.items);
-        yq_api_internal(req);
-        return;
-    }
-    cJSON *o = cJSON_CreateObject();
-    yq_json_add_time(o, "generated_at", yq_now());
-    yq_json_add_int(o, "count", cJSON_GetArraySize(res.items));
-    cJSON_AddItemToObject(o, "items", res.items);
-    yq_api_json(req, 200, o);
+    export_serve(req, FMT_JSON, 0, &s);
 }
 
 const yq_route_t yq_api_instrument_csv_routes[] = {

@@ -138,6 +138,14 @@ static int terms_parse(const char *q, terms_t *t) {
     return 0;
 }
 
+int yq_instr_query_ok(const char *q) {
+    terms_t t;
+    if (terms_parse(q, &t))
+        return 0;
+    terms_free(&t);
+    return 1;
+}
+
 /* ---- sort keys ---- */
 
 /* A row's place in the order: its sort key and id. name is set for the name
@@ -748,7 +756,12 @@ int yq_instr_search(yq_db_t *db, const yq_search_t *s, yq_search_result_t *out, 
     }
     heap_sort(&p.page);
     out->items = cJSON_CreateArray();
-    if (rc == 0) {
+    if (rc == 0 && s->ids_only) {
+        out->ids = yq_xmalloc((p.page.n ? p.page.n : 1) * sizeof *out->ids);
+        for (size_t i = 0; i < p.page.n; i++)
+            out->ids[i] = p.page.k[i].id;
+        out->nids = p.page.n;
+    } else if (rc == 0) {
         sqlite3_stmt *row = yq_db_stmt(db, page_row);
         for (size_t i = 0; i < p.page.n; i++) {
             sqlite3_bind_int64(row, 1, p.page.k[i].id);

@@ -85,6 +85,7 @@ typedef struct {
     int64_t limit;
     const char *cursor; /* NULL or "" for the first page */
     int facets;         /* also count by zone and top-level class */
+    int ids_only;       /* give the matching ids in order (ids, nids) and read no row */
     /* who asks */
     int see_all;        /* admin or commission */
     int64_t viewer_org; /* 0: none */
@@ -95,13 +96,21 @@ typedef struct {
     char *next_cursor; /* NULL at the end; free() it */
     cJSON *facets;     /* {"zone": [...], "class": [...]} or NULL */
     int64_t total;     /* matches, when facets were asked for; else -1 */
+    int64_t *ids;      /* with ids_only: the page's ids in order (free() it); items stays empty */
+    size_t nids;
 } yq_search_result_t;
 
 /* The catalogue version (migration 021): renewed by every change to an
- * instrument or to an institution's zone, by any connection. Sets *v and
- * returns 0; returns -1 when the database has no such table (then nothing
- * may be cached) or on error. For in-memory copies of catalogue rows. */
+ * instrument or to an institution's zone, and (migration 076) to the
+ * institution and zone codes and names an instrument shows, by any
+ * connection. Sets *v and returns 0; returns -1 when the database has no
+ * such table (then nothing may be cached) or on error. For in-memory copies
+ * of catalogue rows and the kept exports. */
 int yq_catalogue_version(yq_db_t *db, int64_t *v);
+
+/* 1 when q (NULL for none) can be searched for: at most YQ_SEARCH_TERMS_MAX
+ * words. yq_instr_search refuses the others with *bad = "q". */
+int yq_instr_query_ok(const char *q);
 
 /* Runs a search. Returns 0, or -1 with *bad naming the query parameter at
  * fault ("cursor", "q") when the input cannot be used. The caller owns the

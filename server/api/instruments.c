@@ -147,9 +147,11 @@ static const yq_principal_t *load_editable(yq_req_t *req, yq_instrument_t *in, y
     return p;
 }
 
-/* GET /api/v1/instruments/{id} -> 200 the instrument; 404. */
+/* GET /api/v1/instruments/{id} -> 200 the instrument; 404 (absent, or not
+ * visible to the caller: a token without the "all" scope sees what the
+ * public sees). */
 static void on_get(yq_req_t *req) {
-    const yq_principal_t *p = yq_auth_principal(req);
+    const yq_principal_t *p = yq_auth_viewer(req);
     yq_instrument_t in;
     yq_instr_meta_t meta;
     if (load_visible(req, p, &in, &meta))
@@ -296,7 +298,7 @@ int yq_instr_search_params(yq_req_t *req, yq_search_t *s) {
     if (yq_api_query_int(req, "limit", 1, 500, &s->limit, NULL))
         return -1;
     s->cursor = yq_req_query(req, "cursor");
-    const yq_principal_t *p = yq_auth_principal(req);
+    const yq_principal_t *p = yq_auth_viewer(req); /* a narrow token: as anonymous */
     s->see_all = yq_has_role(p, YQ_ROLE_ADMIN | YQ_ROLE_COMMISSION);
     s->viewer_org = p ? p->org_id : 0;
     return 0;

@@ -198,6 +198,11 @@ const yq_principal_t *yq_auth_principal(yq_req_t *req) {
     return req->principal;
 }
 
+const yq_principal_t *yq_auth_viewer(yq_req_t *req) {
+    const yq_principal_t *p = yq_auth_principal(req);
+    return p && p->via_token && !(p->scopes & YQ_SCOPE_ALL) ? NULL : p;
+}
+
 int yq_auth_check_origin(yq_req_t *req) {
     const char *origin = yq_req_header(req, "origin");
     const char *host = yq_req_header(req, "x-forwarded-host");

@@ -66,6 +66,12 @@ const char *yq_scope_name(unsigned bit);
  * or the credentials are invalid or expired. */
 const yq_principal_t *yq_auth_principal(yq_req_t *req);
 
+/* The caller as a public read sees it (the catalogue, its availability and
+ * blocks, the exports): yq_auth_principal(), except that an API token without
+ * the "all" scope counts as anonymous and NULL is returned. Scopes only narrow
+ * (API.md): a usage:write or stats:read token reads no more than the public. */
+const yq_principal_t *yq_auth_viewer(yq_req_t *req);
+
 /* Requires a signed-in caller whose credential carries `scope` (YQ_SCOPE_ALL
  * for ordinary endpoints; a token with scope "all" satisfies every scope).
  * For cookie sessions on POST/PUT/PATCH/DELETE also checks CSRF and Origin.

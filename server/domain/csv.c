@@ -311,6 +311,16 @@ int yq_csv_next(yq_csv_t *c, char ***cells, size_t *n) {
     return 1;
 }
 
+void yq_csv_rewind(yq_csv_t *c) {
+    c->pos = 0;
+    c->line = 1;
+    c->record = SIZE_MAX;
+    c->rec_line = 0;
+    c->state = 0;
+    c->err[0] = '\0';
+    c->err_row = 0;
+}
+
 size_t yq_csv_record(const yq_csv_t *c) {
     return c->record;
 }
@@ -369,16 +379,58 @@ static int needs_quotes(const yq_csv_writer_t *w, const char *s) {
     return !w->bom && w->out.len == 0 && s[0] == 'I' && s[1] == 'D';
 }
 
+/* The first characters that make Excel, LibreOffice and WPS read a cell as
+ * a formula (OWASP "CSV Injection"): = + - @, and TAB or CR, which some of
+ * them skip before looking at the next character. */
+static int formula_start(char c) {
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+/* An optional sign, digits with at most one decimal point, an optional
+ * trailing %: what the exports write for amounts, hours and rates. */
+static int plain_number(const char *s) {
+    size_t digits = 0, points = 0;
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            digits++;
+        else if (*s == '.' && !points)
+            points++;
+        else
+            break;
+    }
+    if (*s == '%')
+        s++;
+    return digits > 0 && *s == '\0';
+}
+
+/* Apostrophes already in front of such text are looked through, so that a
+ * cell which really starts with "'=" gets one more and reads back whole. */
+int yq_csv_formula_like(const char *s) {
+    if (!s)
+        return 0;
+    s += strspn(s, "'");
+    return formula_start(s[0]) && !plain_number(s);
+}
+
+const char *yq_csv_unguard(const char *s) {
+    return s[0] == '\'' && yq_csv_formula_like(s + 1) ? s + 1 : s;
+}
+
 void yq_csv_cell(yq_csv_writer_t *w, const char *s) {
     if (!s)
         s = "";
     if (w->cells_in_row++)
         yq_buf_putc(&w->out, ',');
+    const char *guard = yq_csv_formula_like(s) ? "'" : "";
     if (!needs_quotes(w, s)) {
+        yq_buf_puts(&w->out, guard);
         yq_buf_puts(&w->out, s);
         return;
     }
     yq_buf_putc(&w->out, '"');
+    yq_buf_puts(&w->out, guard);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             yq_buf_putc(&w->out, '"');

@@ -20,7 +20,12 @@
  *
  * Writer: cells quoted only when needed (comma, quote, CR or LF, or leading
  * or trailing blanks), CRLF after each record, optional UTF-8 BOM first so
- * Excel opens the file as UTF-8.
+ * Excel opens the file as UTF-8. Text that a spreadsheet would run as a
+ * formula (a cell starting with =, +, -, @, TAB or CR: "CSV injection",
+ * OWASP) is written with a leading apostrophe, so Excel and WPS show it as
+ * text; a cell that is a plain number ("-12.50", "-3", "12.5%") is left as it
+ * is, so negative amounts stay numbers. The catalogue import takes the
+ * apostrophe off again (yq_csv_unguard), so export -> import round-trips.
  *
  * Pure: no I/O. iconv is used only on memory.
  */
@@ -46,6 +51,10 @@ int yq_csv_open(const char *data, size_t len, const char *charset, int detect, y
  * end; -1 on malformed input, with the reason in yq_csv_error() and the row
  * in yq_csv_error_row(). After 0 or -1 every further call returns the same. */
 int yq_csv_next(yq_csv_t *csv, char ***cells, size_t *n);
+
+/* Goes back to the first record (after an error too), so the body can be
+ * read again without being converted and checked again. */
+void yq_csv_rewind(yq_csv_t *csv);
 
 /* Number of the record last returned by yq_csv_next (0 = header row, N = data
  * row N); (size_t)-1 before the first record. */
@@ -77,8 +86,22 @@ yq_csv_writer_t *yq_csv_writer_new(void);
 /* A writer with (bom = 1) or without (bom = 0) the UTF-8 BOM. */
 yq_csv_writer_t *yq_csv_writer_create(int bom);
 
-/* Appends one cell to the current record; NULL writes an empty cell. */
+/* Appends one cell to the current record; NULL writes an empty cell. A cell
+ * that yq_csv_formula_like() flags is written with a leading apostrophe. */
 void yq_csv_cell(yq_csv_writer_t *w, const char *s);
+
+/* 1 when the writer guards text s with an apostrophe: after any leading
+ * apostrophes it starts with =, +, -, @, TAB or CR and is not a plain number
+ * (an optional sign, digits with at most one decimal point, an optional
+ * trailing %). Looking through apostrophes makes the guard reversible: text
+ * that itself starts with "'=" is written "''=". NULL gives 0. */
+int yq_csv_formula_like(const char *s);
+
+/* The text a cell held before the writer guarded it: s without its first
+ * character when that is an apostrophe and the rest is formula-like (an
+ * apostrophe followed by =, +, -, @, TAB or CR, not a plain number); else s
+ * itself. Returns a pointer into s (nothing is allocated). */
+const char *yq_csv_unguard(const char *s);
 
 /* Ends the current record with CRLF. */
 void yq_csv_end_row(yq_csv_writer_t *w);

