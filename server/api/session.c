@@ -33,7 +33,7 @@
 int yq_api_user_fields(cJSON *obj, int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st =
-        yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email FROM users WHERE id = ?1");
+        yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email, barred_until FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
     if (yq_db_step(db, st) != 1)
         return -1;
@@ -48,6 +48,9 @@ int yq_api_user_fields(cJSON *obj, int64_t user_id) {
         if (bits & b)
             cJSON_AddItemToArray(roles, cJSON_CreateString(yq_role_name(b)));
     yq_json_add_col(obj, "email", st, 6);
+    /* A bar that has run out is no bar (the booking check is barred_until > now). */
+    int64_t barred = sqlite3_column_int64(st, 7);
+    yq_json_add_time_or_null(obj, "barred_until", barred > yq_now() ? barred : 0);
     sqlite3_reset(st);
     return 0;
 }

@@ -147,7 +147,13 @@ test('an admin sees a user\'s no-show bar with its end in local time and lifts i
   const until = Math.floor(Date.now() / 1000 / 60) * 60 + 10 * 86400 + 17;
   sqlite(`UPDATE users SET barred_until = ${until} WHERE login = 'zhou.zji'`);
   const local = new Date((until + 8 * 3600) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  // The barred user sees why and until when on their own account page.
   await page.goto(`${app.url}/`);
+  await signIn(page, 'zhou.zji', USER_PW);
+  await openPage(page, app.url, '/account');
+  const own = page.locator('section.card', { hasText: '预约受限' });
+  assert.ok((await own.innerText()).includes(`${local} 前不能预约仪器`), await own.innerText());
+  await signOut(page);
   await signIn(page, 'root', ADMIN_PW);
   await openPage(page, app.url, '/admin/users?q=zhou.zji');
   assert.match(await page.locator('table tbody tr', { hasText: 'zhou.zji' }).innerText(), /预约受限/);

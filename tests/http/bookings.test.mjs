@@ -530,6 +530,10 @@ test('the bar shows on the user; only an admin lifts it, audited, and the user b
     assert.equal(r.status, 200);
     assert.equal(secs(r.body.barred_until), stored, 'the bar as an RFC 3339 instant');
   }
+  // The user sees their own bar on /me (the account page shows it); others' /me do not.
+  let me = await call(nos, 'GET', '/api/v1/me');
+  assert.equal(secs(me.body.barred_until), stored);
+  assert.equal((await call(ada2, 'GET', '/api/v1/me')).body.barred_until, null);
   const day = localMidnight(16);
   const slot = { instrument_id: world.ids.open, start: iso(day + 10 * H), end: iso(day + 11 * H) };
   // The user themself and their institution's operator may not lift it.
@@ -546,6 +550,8 @@ test('the bar shows on the user; only an admin lifts it, audited, and the user b
   assert.equal(sql(world.db, `SELECT barred_until FROM users WHERE id = ${id}`), '0');
   r = await call(nos, 'GET', `/api/v1/users/${id}`);
   assert.equal(r.body.barred_until, null);
+  me = await call(nos, 'GET', '/api/v1/me');
+  assert.equal(me.body.barred_until, null);
   r = await book(nos, slot);
   assert.equal(r.status, 201, r.text);
   r = await call(ada2, 'GET', `/api/v1/audit?action=user_unbar&object_type=user&object_id=${id}`);
