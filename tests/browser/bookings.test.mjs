@@ -178,3 +178,29 @@ test('the operator opens maintenance and training from the instrument page and r
   await section.getByRole('link', { name: '预约此仪器' }).waitFor();
   assert.equal(await section.getByRole('link', { name: '维护与培训' }).count(), 0, 'no upkeep link for a researcher');
 }));
+
+test('my bookings: every upcoming booking, and the history 30 at a time with 更多', () => app.run('mine-history', async (page) => {
+  // 'r4' gets 70 finished bookings (one a day back from yesterday) and 2 upcoming ones.
+  const u = world.users.r4, I = world.ids.open;
+  const rows = [];
+  for (let d = 1; d <= 70; d++) rows.push(`(${I}, ${u}, (SELECT org_id FROM users WHERE id = ${u}), ${localMidnight(-d) + 9 * H}, ${localMidnight(-d) + 10 * H}, 'completed')`);
+  for (const d of [30, 31]) rows.push(`(${I}, ${u}, (SELECT org_id FROM users WHERE id = ${u}), ${localMidnight(d) + 9 * H}, ${localMidnight(d) + 10 * H}, 'confirmed')`);
+  sql(world.db, `INSERT INTO bookings (instrument_id, user_id, payer_org_id, start, end, status) VALUES ${rows.join(',')};`);
+  await page.goto(`${app.url}/`);
+  await signIn(page, 'r4', PW);
+  await openPage(page, app.url, '/bookings');
+  const upcoming = page.locator('section.card', { has: page.locator('h2', { hasText: '即将开始' }) });
+  const history = page.locator('section.card', { has: page.locator('h2', { hasText: '历史预约' }) });
+  await history.locator('tr.booking-completed').first().waitFor();
+  assert.equal(await upcoming.locator('tr.booking-confirmed').count(), 2);
+  assert.equal(await history.locator('tr.booking-completed').count(), 30);
+  await history.getByRole('button', { name: '更多' }).click();
+  await history.locator('tr.booking-completed').nth(59).waitFor();
+  assert.equal(await history.locator('tr.booking-completed').count(), 60);
+  await history.getByRole('button', { name: '更多' }).click();
+  await history.locator('tr.booking-completed').nth(69).waitFor();
+  assert.equal(await history.locator('tr.booking-completed').count(), 70);
+  assert.equal(await history.getByRole('button', { name: '更多' }).isVisible(), false, 'no more pages');
+  await signOut(page);
+  app.assertClean(page);
+}));

@@ -26,7 +26,7 @@ import { registerPage, href } from '../router.js';
 import { getUser, hasRole } from '../session.js';
 import {
   el, mount, pageHeader, card, table, loading, toast, button, badge, banner, confirmDialog, form, formRow,
-  errorMessage, inputError, link, emptyState, uid,
+  errorMessage, inputError, link, emptyState, uid, morePager,
 } from '../ui.js';
 import { registerInstrumentSection } from './instrument.js';
 
@@ -574,12 +574,19 @@ const minePage = registerPage({
   nav: { group: 'bookings', order: 10 },
   async render(container) {
     mount(container, pageHeader(t('bk.mine.title')), loading());
-    const { items } = await api.get('bookings', { query: { mine: 1, limit: 200 } });
+    // Upcoming: the live ones (pending, confirmed, in use) not yet over, all of them; cancelled,
+    // rejected and finished bookings are history, newest first, a page at a time.
     const now = Date.now();
-    // Upcoming: the live ones (pending, confirmed, in use) not yet over; cancelled, rejected and
-    // finished bookings are history.
-    const upcoming = items.filter((b) => Date.parse(b.end) > now && LIVE.includes(b.status)).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-    const past = items.filter((b) => !(Date.parse(b.end) > now && LIVE.includes(b.status)));
+    const nowIso = new Date(now).toISOString();
+    const PAST_PAGE = 30;
+    const [soon, older] = await Promise.all([
+      api.get('bookings', { query: { mine: 1, from: nowIso, limit: 200 } }),
+      api.get('bookings', { query: { mine: 1, to: nowIso, limit: PAST_PAGE } }),
+    ]);
+    const isUpcoming = (b) => Date.parse(b.end) > now && LIVE.includes(b.status);
+    const upcoming = soon.items.filter(isUpcoming).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    // Later bookings that were cancelled or rejected lead the history; then what started before now.
+    const past = [...soon.items.filter((b) => !isUpcoming(b) && Date.parse(b.start) >= now), ...older.items.filter((b) => !isUpcoming(b))];
     const refresh = () => minePage.render(container);
     const actions = (b) => [
       ['pending', 'confirmed'].includes(b.status)
@@ -589,9 +596,15 @@ const minePage = registerPage({
         ? button(t('bk.checkin'), { onClick: async () => { if (await act(b, 'checkin')) refresh(); } }) : null,
       b.status === 'in_use' ? button(t('bk.checkout'), { onClick: async () => { if (await act(b, 'checkout')) refresh(); } }) : null,
     ];
+    const pastTable = bookingTable(past, () => null);
+    const more = morePager(older.next_cursor, async (cursor) => {
+      const next = await api.get('bookings', { query: { mine: 1, to: nowIso, limit: PAST_PAGE, cursor } });
+      pastTable.addRows(next.items.filter((b) => !isUpcoming(b)));
+      return next.next_cursor;
+    });
     mount(container, pageHeader(t('bk.mine.title')),
       card(t('bk.mine.upcoming'), bookingTable(upcoming, actions)),
-      past.length ? card(t('bk.mine.past'), bookingTable(past, () => null)) : null,
+      past.length ? card(t('bk.mine.past'), pastTable, more) : null,
       await icalCard());
   },
 });
