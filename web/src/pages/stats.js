@@ -415,13 +415,14 @@ function trendOption(d, narrow) {
   const refExternal = Math.round((national.external_hours / 12) * 10) / 10;
   const refLine = (value, name) => ({
     silent: true, symbol: 'none', lineStyle: { type: 'dashed' },
-    label: { formatter: `${name} ${value}`, position: narrow ? 'insideEndTop' : 'end' },
+    // Inside the plot, above the line's right end: outside it, the English labels were cut off.
+    label: { formatter: `${name} ${value}`, position: 'insideEndTop' },
     data: [{ yAxis: value }],
   });
   return {
     tooltip: { trigger: 'axis', valueFormatter: (v) => `${v} ${t('stats.hoursUnit')}` },
     legend: { top: 0 },
-    grid: { left: 50, right: narrow ? 20 : 150, top: 40, bottom: 30 },
+    grid: { left: 50, right: 20, top: 40, bottom: 30 },
     xAxis: { type: 'category', data: items.map((g) => g.key) },
     // The axis reaches the national average even when the figures stay below it.
     yAxis: { type: 'value', name: t('stats.hoursUnit'), max: (v) => Math.ceil(Math.max(v.max, refUsed) * 1.15) },
