@@ -258,6 +258,32 @@ test('body limits: 1 MiB by default, 8 MiB for the catalogue import', async () =
   assert.equal(huge.status, 413);
 });
 
+test('the public catalogue exports are compressed by nginx; answers with a session are not', async () => {
+  sql(srv.db, `INSERT INTO orgs (code, name_zh, name_en, kind, zone_id, credit_code) VALUES
+      ('GZ', '压缩大学', 'Gzip University', 'university', (SELECT id FROM zones LIMIT 1), '91310000000000001X');
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+    INSERT INTO instruments (owner_org_id, asset_no, name_zh, name_en, model, manufacturer, class_code, category_type,
+                             share_mode, run_status, original_value_fen, open_hours)
+    SELECT (SELECT id FROM orgs WHERE code = 'GZ'), 'GZ-' || i, '压缩测试仪器' || i, 'Gzip test instrument ' || i, 'M', 'Maker',
+           '010101', 'general', 'external', 'normal', 5000000, '[]' FROM n;`);
+  for (const path of ['/api/v1/instruments/export.json', '/api/v1/instruments/export.csv']) {
+    const r = await viaNginx(path, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(r.status, 200, path);
+    assert.equal(r.headers['content-encoding'], 'gzip', path);
+    const plain = await viaNginx(path);
+    assert.equal(plain.headers['content-encoding'], undefined, `${path} without Accept-Encoding`);
+  }
+  // A sign-in answer (it would carry the CSRF token) and the API at large stay uncompressed (BREACH).
+  const s = await viaNginx('/api/v1/session', {
+    method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', origin: `https://127.0.0.1:${httpsPort}` },
+    body: JSON.stringify({ login: 'gzip-check', password: 'x'.repeat(2000) }),
+  });
+  assert.equal(s.headers['content-encoding'], undefined);
+  const list = await viaNginx('/api/v1/instruments?limit=40', { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(list.status, 200);
+  assert.equal(list.headers['content-encoding'], undefined);
+});
+
 test('hashed assets are cached by nginx and immutable for browsers', async () => {
   const first = await viaNginx('/assets/' + ASSET);
   assert.equal(first.status, 200);
