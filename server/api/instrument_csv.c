@@ -467,8 +467,13 @@ static const char *csv_charset(yq_req_t *req, int *named) {
 }
 
 /* A blank line (one empty cell) is skipped, not a row. */
+/* A row with nothing in it: an empty line, or only separators (spreadsheets
+ * write ",,,,," for empty rows below the data). */
 static int blank_row(char **cells, size_t n) {
-    return n == 1 && !*trim(cells[0]);
+    for (size_t i = 0; i < n; i++)
+        if (*trim(cells[i]))
+            return 0;
+    return 1;
 }
 
 /* Counts the data rows up to one past the limit, then rewinds. Returns 0, or
@@ -521,21 +526,24 @@ static void on_import(yq_req_t *req) {
     }
     import_t im = {.req = req, .p = p, .arena = req->arena, .errors = cJSON_CreateArray()};
     char **cells;
-    size_t n, row = 0;
-    int rc;
+    size_t n, row = 0; /* data rows so far (0 until the header is read); blank rows do not count */
+    int rc, header = 0;
     while ((rc = yq_csv_next(csv, &cells, &n)) == 1) {
-        if (row == 0 && read_header(&im, cells, n))
-            goto done;
-        if (row > 0 && !blank_row(cells, n))
-            read_row(&im, row, cells, n);
-        row++;
+        if (!header) {
+            if (read_header(&im, cells, n))
+                goto done;
+            header = 1;
+            continue;
+        }
+        if (!blank_row(cells, n))
+            read_row(&im, ++row, cells, n);
     }
     if (rc < 0) {
-        snprintf(why, sizeof why, "The CSV is malformed near data row %zu: %s", row, yq_csv_error(csv));
+        snprintf(why, sizeof why, "The CSV is malformed near data row %zu: %s", row + 1, yq_csv_error(csv));
         yq_reply_error(req, 400, "invalid_csv", why, NULL);
         goto done;
     }
-    if (row == 0) {
+    if (!header) {
         yq_reply_error(req, 400, "invalid_csv", "The file is empty: send a header row and data rows.", NULL);
         goto done;
     }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "json/json.h"
 
 const char *yq_req_header(const yq_req_t *req, const char *lname) {
     for (size_t i = 0; i < req->nheaders; i++)
@@ -52,6 +53,20 @@ static char *form_decode(yq_arena_t *a, const char *s, size_t n) {
     }
     out[j] = '\0';
     return out;
+}
+
+int yq_req_query_valid(yq_req_t *req) {
+    const char *q = req->query;
+    while (q && *q) {
+        size_t n = strcspn(q, "&");
+        char *part = form_decode(req->arena, q, n); /* key=value as one: '=' decodes to itself */
+        if (!part || !yq_utf8_valid(part, strlen(part)))
+            return 0;
+        q += n;
+        if (*q == '&')
+            q++;
+    }
+    return 1;
 }
 
 const char *yq_req_query(yq_req_t *req, const char *name) {

@@ -69,6 +69,10 @@ typedef struct yq_req {
 
 /* Returns the value of the first header of that (lower-case) name, or NULL. */
 const char *yq_req_header(const yq_req_t *req, const char *lname);
+/* 1 when every part of the query string percent-decodes to UTF-8 without a
+ * NUL; the router answers 400 invalid_query to an API request otherwise, so
+ * that a parameter sent wrongly is never taken as absent. */
+int yq_req_query_valid(yq_req_t *req);
 /* Returns the percent-decoded value of a query parameter ('+' is a space), in
  * the request's arena, or NULL when absent. Invalid encodings count as absent. */
 const char *yq_req_query(yq_req_t *req, const char *name);

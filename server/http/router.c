@@ -157,6 +157,11 @@ static int is_api_path(const char *path) {
 }
 
 void yq_http_dispatch(yq_req_t *req) {
+    if (is_api_path(req->path) && !yq_req_query_valid(req)) {
+        yq_reply_error(req, 400, "invalid_query",
+                       "The query string must be percent-encoded UTF-8 without NUL characters.", NULL);
+        return;
+    }
     if (req->route) {
         req->route->handler(req);
         return;

@@ -61,3 +61,17 @@ test('longer words go through the full-text index and the classes alike', async 
   assert.ok(spin.length > 3, spin.join());
   for (const id of [I.open, I.approval, I.far]) assert.ok(!spin.includes(id));
 });
+
+test('a query string that does not decode to UTF-8 is refused, never read as no filter', async () => {
+  for (const q of ['q=%00abc', 'q=%e7%94', 'q=abc%', 'q=%zz', 'x%00=1&q=NMR', 'zone=%ff']) {
+    const path = `/api/v1/instruments?${q}`;
+    const r = await res.req('GET', path);
+    assert.equal(r.status, 400, `${q}: ${r.text}`);
+    assert.equal(r.body.error.code, 'invalid_query');
+  }
+  // Well-formed ones still work, + as a space included.
+  for (const q of ['q=%E7%94%B5%E9%95%9C', 'q=mass+spectrometer', 'limit=5&q=']) {
+    const r = await res.req('GET', `/api/v1/instruments?${q}`);
+    assert.equal(r.status, 200, `${q}: ${r.text}`);
+  }
+});
