@@ -33,7 +33,9 @@
 int yq_api_user_fields(cJSON *obj, int64_t user_id) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st =
-        yq_db_stmt(db, "SELECT id, login, name, org_id, group_id, roles, email, barred_until FROM users WHERE id = ?1");
+        yq_db_stmt(db, "SELECT u.id, u.login, u.name, u.org_id, u.group_id, u.roles, u.email, u.barred_until, "
+                       "o.name_zh, o.name_en, g.name FROM users u LEFT JOIN orgs o ON o.id = u.org_id "
+                       "LEFT JOIN lab_groups g ON g.id = u.group_id WHERE u.id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
     if (yq_db_step(db, st) != 1)
         return -1;
@@ -51,6 +53,9 @@ int yq_api_user_fields(cJSON *obj, int64_t user_id) {
     /* A bar that has run out is no bar (the booking check is barred_until > now). */
     int64_t barred = sqlite3_column_int64(st, 7);
     yq_json_add_time_or_null(obj, "barred_until", barred > yq_now() ? barred : 0);
+    yq_json_add_col(obj, "org_name_zh", st, 8);
+    yq_json_add_col(obj, "org_name_en", st, 9);
+    yq_json_add_col(obj, "group_name", st, 10);
     sqlite3_reset(st);
     return 0;
 }

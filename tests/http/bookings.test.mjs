@@ -533,6 +533,10 @@ test('the bar shows on the user; only an admin lifts it, audited, and the user b
   // The user sees their own bar on /me (the account page shows it); others' /me do not.
   let me = await call(nos, 'GET', '/api/v1/me');
   assert.equal(secs(me.body.barred_until), stored);
+  // ... with the names of the institution and group the account page shows.
+  assert.equal(me.body.org_name_zh, sql(world.db, `SELECT o.name_zh FROM orgs o JOIN users u ON u.org_id = o.id WHERE u.id = ${id}`));
+  assert.equal(me.body.group_name, sql(world.db, `SELECT g.name FROM lab_groups g JOIN users u ON u.group_id = g.id WHERE u.id = ${id}`));
+  assert.ok(me.body.group_name, 'nos is in a group');
   assert.equal((await call(ada2, 'GET', '/api/v1/me')).body.barred_until, null);
   const day = localMidnight(16);
   const slot = { instrument_id: world.ids.open, start: iso(day + 10 * H), end: iso(day + 11 * H) };

@@ -1,7 +1,7 @@
 // "My account" (#/account): the signed-in user's profile, freshly read from
 // GET /api/v1/me. Later issues may add password change and API tokens here.
 import { api } from '../api.js';
-import { addMessages, formatDateTime, t } from '../i18n.js';
+import { addMessages, formatDateTime, getLang, t } from '../i18n.js';
 import { registerPage } from '../router.js';
 import { roleName } from '../shell.js';
 import { badge, card, detailList, el, loading, mount, pageHeader } from '../ui.js';
@@ -15,8 +15,8 @@ addMessages({
     'account.login': '用户名',
     'account.email': '电子邮箱',
     'account.roles': '角色',
-    'account.org': '所属单位编号',
-    'account.group': '所属课题组编号',
+    'account.org': '所属单位',
+    'account.group': '所属课题组',
     'account.id': '用户编号',
     'account.barred': '预约受限',
     'account.barred_text': '因 90 天内 3 次爽约，{until} 前不能预约仪器。如有疑问请联系平台管理员。',
@@ -29,8 +29,8 @@ addMessages({
     'account.login': 'Login',
     'account.email': 'Email',
     'account.roles': 'Roles',
-    'account.org': 'Institution id',
-    'account.group': 'Lab group id',
+    'account.org': 'Institution',
+    'account.group': 'Lab group',
     'account.id': 'User id',
     'account.barred': 'Booking barred',
     'account.barred_text': 'After three no-shows in 90 days you cannot book instruments until {until}. Ask the platform administrator if this is wrong.',
@@ -55,8 +55,8 @@ registerPage({
         [t('account.login'), el('span', { class: 'mono' }, me.login)],
         [t('account.email'), me.email],
         [t('account.roles'), el('span', { class: 'role-list' }, (me.roles || []).map((r) => badge(roleName(r), 'role')))],
-        [t('account.org'), me.org_id],
-        [t('account.group'), me.group_id],
+        [t('account.org'), me.org_id ? `${(getLang() === 'en' && me.org_name_en) || me.org_name_zh || ''} (#${me.org_id})` : null],
+        [t('account.group'), me.group_id ? `${me.group_name || ''} (#${me.group_id})` : null],
       ])));
   },
 });
