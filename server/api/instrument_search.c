@@ -93,6 +93,18 @@ static void terms_free(terms_t *t) {
     }
 }
 
+/* Appends word w as an FTS5 string: quoted, inner quotes doubled, so no FTS
+ * syntax gets through. */
+static void put_fts_word(yq_buf_t *b, const char *w, size_t len) {
+    yq_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (w[i] == '"')
+            yq_buf_putc(b, '"');
+        yq_buf_putc(b, w[i]);
+    }
+    yq_buf_putc(b, '"');
+}
+
 /* Splits q into words and builds the FTS5 expression ("w1" "w2": each word a
  * quoted string, so no FTS syntax gets through) and the lower-cased words for
  * the short-word search. Returns 0, or -1 when q has too many words. */
@@ -122,13 +134,9 @@ static int terms_parse(const char *q, terms_t *t) {
         for (char *c = t->word[n]; *c; c++)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
-        yq_buf_puts(&fts, n ? " \"" : "\"");
-        for (size_t i = 0; i < len; i++) {
-            if (w[i] == '"')
-                yq_buf_putc(&fts, '"');
-            yq_buf_putc(&fts, w[i]);
-        }
-        yq_buf_putc(&fts, '"');
+        if (n)
+            yq_buf_putc(&fts, ' ');
+        put_fts_word(&fts, w, len);
         n++;
     }
     for (int i = n; i < YQ_SEARCH_TERMS_MAX; i++)
@@ -603,19 +611,6 @@ static double short_match(const char *s, size_t len, const terms_t *t, uint8_t c
     return first ? (double)(utf8_chars(s, (size_t)(first - s)) + 1) : CLASS_ONLY_REL;
 }
 
-/* One word as an FTS5 string (quotes doubled), malloc'd. */
-static char *fts_word(const char *w, size_t len) {
-    yq_buf_t b = {0};
-    yq_buf_putc(&b, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (w[i] == '"')
-            yq_buf_putc(&b, '"');
-        yq_buf_putc(&b, w[i]);
-    }
-    yq_buf_putc(&b, '"');
-    return yq_buf_steal(&b);
-}
-
 /* One search in progress. */
 typedef struct {
     const yq_search_t *s;
@@ -679,8 +674,10 @@ static int fts_with_classes(yq_db_t *db, pass_t *p, const terms_t *t, const uint
     for (int w = -1; w < YQ_SEARCH_TERMS_MAX && rc >= 0; w++) {
         if (w >= 0 && !t->word_len[w])
             continue;
-        char *one = w < 0 ? NULL : fts_word(t->word[w], t->word_len[w]);
-        sqlite3_bind_text(st, 1, w < 0 ? t->match : one, -1, SQLITE_STATIC);
+        yq_buf_t one = {0};
+        if (w >= 0)
+            put_fts_word(&one, t->word[w], t->word_len[w]);
+        sqlite3_bind_text(st, 1, w < 0 ? t->match : one.data, -1, SQLITE_STATIC);
         while ((rc = yq_db_step(db, st)) == 1) {
             const cat_row_t *r = cat_find(sqlite3_column_int64(st, 0));
             if (!r)
@@ -691,7 +688,7 @@ static int fts_with_classes(yq_db_t *db, pass_t *p, const terms_t *t, const uint
                 hit[r - cat.rows] |= (uint8_t)(1u << w);
         }
         sqlite3_reset(st);
-        free(one);
+        yq_buf_free(&one);
     }
     uint8_t all = words_mask(t);
     for (size_t i = 0; i < cat.n && rc >= 0; i++) {
