@@ -261,9 +261,15 @@ void yq_json_add_int(cJSON *obj, const char *key, int64_t v) {
 }
 
 void yq_json_add_int_printed(cJSON *obj, const char *key, int64_t v) {
-    char digits[24];
-    snprintf(digits, sizeof digits, "%lld", (long long)v);
-    cJSON_AddRawToObject(obj, key, digits);
+    char digits[24], *p = digits + sizeof digits;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* also INT64_MIN */
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    cJSON_AddRawToObject(obj, key, p);
 }
 
 void yq_json_add_time_or_null(cJSON *obj, const char *key, int64_t t) {

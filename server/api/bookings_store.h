@@ -17,8 +17,12 @@
 #include "core/arena.h"
 #include "domain/instrument_rules.h"
 
-/* Live statuses hold the slot. */
-#define YQ_BK_LIVE_SQL "('pending', 'confirmed', 'in_use')"
+/* Live statuses hold the slot: the test "col is live" in SQL, written as the
+ * WHERE of the partial index bookings_live_end (migration 077) so that a
+ * query carrying it can use that index. An OR chain, not an IN list: SQLite
+ * builds a temporary table for a constant IN list of three or more each time
+ * a statement runs, and an insert runs the index's WHERE for every row. */
+#define YQ_BK_LIVE(col) "(" col " = 'pending' OR " col " = 'confirmed' OR " col " = 'in_use')"
 
 /* An instrument as the booking code needs it: the catalogue's record
  * (api/instrument_store.h) plus the facts the rules ask about. */

@@ -60,14 +60,35 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return q;
 }
 
+static void put_digits(char *p, int v, int n) {
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
+/* Written digit by digit: every instant of every answer passes here, and
+ * snprintf took as long as the rest of a booking's JSON together. */
 void yq_time_format(int64_t t, char *out) {
     int64_t local = t + YQ_LOCAL_OFFSET;
     int64_t days = floor_div(local, 86400);
-    int64_t secs = local - days * 86400;
+    int secs = (int)(local - days * 86400);
     int y, m, d;
     yq_civil_from_days(days, &y, &m, &d);
-    snprintf(out, YQ_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", y, m, d, (int)(secs / 3600),
-             (int)(secs / 60 % 60), (int)(secs % 60));
+    if (y < 0 || y > 9999) { /* never from yq_time_parse; still written as what it is */
+        char wide[64];
+        int n = snprintf(wide, sizeof wide, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", y, m, d, secs / 3600, secs / 60 % 60,
+                         secs % 60);
+        n = n < 0 ? 0 : n < YQ_TIME_STRLEN ? n : YQ_TIME_STRLEN - 1;
+        memcpy(out, wide, (size_t)n);
+        out[n] = '\0';
+        return;
+    }
+    memcpy(out, "0000-00-00T00:00:00+08:00", sizeof "0000-00-00T00:00:00+08:00");
+    put_digits(out, y, 4);
+    put_digits(out + 5, m, 2);
+    put_digits(out + 8, d, 2);
+    put_digits(out + 11, secs / 3600, 2);
+    put_digits(out + 14, secs / 60 % 60, 2);
+    put_digits(out + 17, secs % 60, 2);
 }
 
 static int digits(const char *s, int n, int *out) {

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -48,6 +50,30 @@ static void test_parse_last_year(void **state) {
     yq_time_format(t, s);
     assert_string_equal(s, "9999-12-31T23:59:59+08:00");
     assert_int_equal(yq_time_parse("9999-12-31T16:00:00Z", &t), -1);
+}
+
+/* The digit-by-digit writer agrees with the C library over the whole range
+ * yq_time_parse accepts (years 0000 to 9999), at odd steps through the day. */
+static void test_format_matches_libc(void **state) {
+    (void)state;
+    int64_t first, last;
+    assert_int_equal(yq_time_parse("0000-01-01T00:00:00+08:00", &first), 0);
+    assert_int_equal(yq_time_parse("9999-12-31T23:59:59+08:00", &last), 0);
+    for (int64_t t = first; t <= last; t += 86400 * 37 + 3607) {
+        time_t local = (time_t)(t + 8 * 3600);
+        struct tm tm;
+        char want[64], got[YQ_TIME_STRLEN];
+        gmtime_r(&local, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d+08:00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+        yq_time_format(t, got);
+        assert_string_equal(got, want);
+    }
+    char s[YQ_TIME_STRLEN];
+    yq_time_format(last, s);
+    assert_string_equal(s, "9999-12-31T23:59:59+08:00");
+    yq_time_format(0, s);
+    assert_string_equal(s, "1970-01-01T08:00:00+08:00");
 }
 
 static void test_parse_refuses(void **state) {
@@ -105,9 +131,10 @@ static void test_period_bounds(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_format),   cmocka_unit_test(test_parse_refuses),
-        cmocka_unit_test(test_parse_fraction), cmocka_unit_test(test_parse_last_year),
-        cmocka_unit_test(test_local_views),    cmocka_unit_test(test_period_bounds),
+        cmocka_unit_test(test_parse_format),    cmocka_unit_test(test_format_matches_libc),
+        cmocka_unit_test(test_parse_refuses),   cmocka_unit_test(test_parse_fraction),
+        cmocka_unit_test(test_parse_last_year), cmocka_unit_test(test_local_views),
+        cmocka_unit_test(test_period_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
