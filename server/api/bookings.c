@@ -566,6 +566,17 @@ static void booking_list(yq_req_t *req) {
                             "ON b.instrument_id = i.id AND " YQ_BK_LIVE(
                                 "b.status") " "
                                             "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
+    else if (instrument)
+        /* One instrument's bookings: its live ones through bookings_live_end,
+         * the others through bookings_ended (migration 078), a few hundred
+         * ids looked up and sorted, rather than a walk over every booking. */
+        st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR(
+                                "b.id IN (SELECT id FROM bookings INDEXED BY bookings_live_end "
+                                "WHERE instrument_id = ?1 AND " YQ_BK_LIVE(
+                                    "status") " UNION ALL "
+                                              "SELECT id FROM bookings INDEXED BY bookings_ended "
+                                              "WHERE instrument_id = ?1 AND NOT " YQ_BK_LIVE("status") ") AND "));
     else if (own_only)
         st = yq_db_stmt(db,
                         "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "

@@ -451,10 +451,12 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
     }
     return ids;
   };
-  const want = (login, status, from, to) => sql(world.db, `SELECT b.id FROM bookings b JOIN users u ON u.login = '${login}'
-      JOIN instruments i ON i.id = b.instrument_id LEFT JOIN lab_groups g ON g.id = b.group_id
+  const want = (login, status, from, to, instrument) => sql(world.db, `SELECT b.id FROM bookings b
+      JOIN users u ON u.login = '${login}' JOIN instruments i ON i.id = b.instrument_id
+      LEFT JOIN lab_groups g ON g.id = b.group_id
       WHERE (u.roles & 16 OR b.user_id = u.id OR (u.roles & 4 AND i.owner_org_id = u.org_id) OR g.pi_user_id = u.id)
         ${status ? `AND b.status = '${status}'` : ''} ${from ? `AND b.end > ${from} AND b.start < ${to}` : ''}
+        ${instrument ? `AND b.instrument_id = ${instrument}` : ''}
       ORDER BY b.id DESC`).split('\n').filter(Boolean).map(Number);
   // A booking far longer than any other (stored directly, as an import
   // might): a window over its tail must still find it (migration 075).
@@ -476,7 +478,33 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
       const q = `&from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`;
       assert.deepEqual(await all(c, q), want(login, null, from, to), `${login} ${iso(from)}`);
     }
+    // One instrument's bookings, live and ended (migration 078), alone and
+    // with the other filters, paged 2 at a time.
+    for (const instrument of [world.ids.open, world.ids.quick, world.ids.rules]) {
+      const page = async (q) => {
+        const ids = [];
+        for (let cursor = ''; ;) {
+          const r = await call(c, 'GET', `/api/v1/bookings?limit=2&instrument_id=${instrument}${q}` +
+            (cursor ? '&cursor=' + cursor : ''));
+          assert.equal(r.status, 200, r.text);
+          ids.push(...r.body.items.map((b) => b.id));
+          if (!r.body.next_cursor) break;
+          cursor = r.body.next_cursor;
+        }
+        return ids;
+      };
+      assert.deepEqual(await page(''), want(login, null, null, null, instrument), `${login} instrument ${instrument}`);
+      assert.deepEqual(await page('&status=cancelled'), want(login, 'cancelled', null, null, instrument));
+      assert.deepEqual(await page('&mine=1'), own(login).filter((id) => want('ada', null, null, null, instrument).includes(id)));
+      const [from, to] = windows[1];
+      assert.deepEqual(await page(`&from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`),
+        want(login, null, from, to, instrument));
+    }
   }
+  const ofOpen = want('ada', null, null, null, world.ids.open);
+  assert.ok(ofOpen.length > 4 && ofOpen.includes(longId), 'the open instrument has live and ended bookings');
+  assert.ok(Number(sql(world.db, `SELECT count(*) FROM bookings WHERE instrument_id = ${world.ids.open}
+      AND status NOT IN ('pending', 'confirmed', 'in_use')`)) > 1, 'ended ones among them');
   assert.ok(want('ada', null, ...windows[0]).includes(longId), 'the long booking is in the window over its tail');
   assert.ok(want('ada', null, ...windows[1]).length > 2 && want('ada', null, ...windows[2]).length > 2);
   assert.ok(want('ada', 'pending').length > 0 && want('ada', 'cancelled').length > 0);
