@@ -11,8 +11,13 @@
 // - A 401 from any call except the sign-in itself emits 'session-expired' on
 //   apiEvents; the shell shows the sign-in page and returns to the page afterwards.
 //   Pass {quiet401: true} where a 401 is an expected answer (the shell's first /me).
+// - Remembers in localStorage that this browser signed in ('yiqi.signedIn'): set by a
+//   successful sign-in or /me, cleared by signing out and by any 401. The shell asks /me at
+//   start only while it is set (mayBeSignedIn), so an anonymous visitor's first load makes
+//   no request that answers 401 (Chromium logs every such answer as a console error).
 
 const CSRF_KEY = 'yiqi.csrf';
+const SIGNED_IN_KEY = 'yiqi.signedIn';
 const PREFIX = '/api/v1/';
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
@@ -43,6 +48,26 @@ export function setCsrf(token) {
   try {
     if (token) sessionStorage.setItem(CSRF_KEY, token); else sessionStorage.removeItem(CSRF_KEY);
   } catch { /* storage disabled */ }
+}
+
+/**
+ * Whether a session cookie may exist: this browser signed in (or read /me) and has not signed
+ * out or met a 401 since. A tab that still holds a CSRF token counts too (it signed in before
+ * the flag existed). Only a hint: GET /api/v1/me decides.
+ */
+export function mayBeSignedIn() {
+  try { if (localStorage.getItem(SIGNED_IN_KEY) === '1') return true; } catch { /* storage disabled */ }
+  return !!getCsrf();
+}
+function setSignedIn(on) {
+  try {
+    if (on) localStorage.setItem(SIGNED_IN_KEY, '1'); else localStorage.removeItem(SIGNED_IN_KEY);
+  } catch { /* storage disabled */ }
+}
+/** Forgets the session on this side: the CSRF token and the signed-in flag. */
+function forgetSession() {
+  setCsrf('');
+  setSignedIn(false);
 }
 
 /**
@@ -118,13 +143,17 @@ export async function request(method, path, opts = {}) {
     if (await refreshCsrf()) ({ res, data } = await send());
   }
   if (res.ok) {
-    if (data && typeof data === 'object' && typeof data.csrf_token === 'string') setCsrf(data.csrf_token);
+    // Sign-in and /me answers carry the session's CSRF token: there is a session.
+    if (data && typeof data === 'object' && typeof data.csrf_token === 'string') {
+      setCsrf(data.csrf_token);
+      setSignedIn(true);
+    }
     return data;
   }
   const e = (data && typeof data === 'object' && data.error) || {};
   const err = new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.field, data, res.headers);
   if (res.status === 401 && !isSignIn(method, url)) {
-    setCsrf('');
+    forgetSession();
     if (!opts.quiet401) apiEvents.dispatchEvent(new CustomEvent('session-expired', { detail: { method, path: url } }));
   }
   throw err;
@@ -133,6 +162,7 @@ export async function request(method, path, opts = {}) {
 async function refreshCsrf() {
   try {
     const res = await fetch(PREFIX + 'me', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (res.status === 401) forgetSession();
     if (!res.ok) return false;
     const me = await res.json();
     if (!me.csrf_token) return false;
@@ -174,13 +204,21 @@ export async function signIn(login, password) {
   return r.user;
 }
 
-/** Signs out: DELETE /api/v1/session (204); forgets the token even if the session had already ended. */
+/** Signs out: DELETE /api/v1/session (204); forgets the token and the flag even if the session had already ended. */
 export async function signOut() {
   try {
     await request('DELETE', 'session', { quiet401: true });
   } finally {
-    setCsrf('');
+    forgetSession();
   }
+}
+
+/**
+ * The user of a session this browser may still have (see mayBeSignedIn): GET /api/v1/me when the
+ * flag says so, else null without a request. For the start of the app.
+ */
+export async function restoreSession() {
+  return mayBeSignedIn() ? fetchMe() : null;
 }
 
 /** The current user (GET /api/v1/me) or null when not signed in. */

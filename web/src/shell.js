@@ -9,7 +9,7 @@
 // When a page has rendered, <main> gets data-page="<pattern>" and aria-busy="false",
 // which browser tests wait for.
 
-import { apiEvents, fetchMe, signOut } from './api.js';
+import { apiEvents, fetchMe, restoreSession, signOut } from './api.js';
 import { addMessages, applyDocumentLang, getLang, onLangChange, setLang, t } from './i18n.js';
 import { allPages, currentLocation, href, matchRoute, navGroups, navigate, registerNavGroup, setQuery } from './router.js';
 import { allowed, getUser, onUserChange, setUser } from './session.js';
@@ -268,7 +268,8 @@ export async function startShell(root) {
   buildFrame(root);
   let user = null;
   try {
-    user = await fetchMe();
+    // Only a browser that signed in asks /me: an anonymous visitor's 401 would be a console error.
+    user = await restoreSession();
   } catch (err) {
     console.error(err);
   }
