@@ -157,7 +157,7 @@ function renderHeader() {
         onclick: async () => {
           try { await signOut(); } catch (err) { showError(null, err); return; }
           setUser(null);
-          toast(t('shell.signedOut'), 'success');
+          toast(() => t('shell.signedOut'), 'success');
           navigate('/');
         },
       }, t('shell.signout')));

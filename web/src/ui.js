@@ -1,13 +1,14 @@
 // Small DOM helpers and components shared by every page. No framework: el() builds
 // elements, components return elements, pages append them. Everything that shows
-// user-visible text takes already-translated strings (call t() first).
+// user-visible text takes already-translated strings (call t() first); toast() also takes
+// a function giving the text, so an open toast follows a language switch like the page does.
 //
 // Accessibility: formRow() ties each <label> to its control (tests find fields by
 // label), error banners use role="alert", toasts live in an aria-live region,
 // tables get a <caption> when given one.
 
 import { ApiError } from './api.js';
-import { addMessages, getLang, hasMessage, t } from './i18n.js';
+import { addMessages, getLang, hasMessage, onLangChange, t } from './i18n.js';
 
 addMessages({
   zh: {
@@ -468,7 +469,12 @@ export function showError(target, err) {
       banner.append(' ', el('span', { class: 'muted' }, t('ui.error.field', { field: fieldLabel(field) })));
     }
   }
-  if (!target) { toast(message, 'error'); return banner; }
+  if (!target) {
+    // A string or a form's own check is already translated text; anything else follows a language switch.
+    const fixed = typeof err === 'string' || (err instanceof ApiError && err.body && err.body.client);
+    toast(fixed ? message : () => errorMessage(err), 'error');
+    return banner;
+  }
   const slot = target.querySelector(':scope > .form-banner');
   if (slot) slot.append(banner); else target.prepend(banner);
   return banner;
@@ -488,11 +494,36 @@ function toastRegion() {
   return r;
 }
 
-/** A short message in the corner. kind: 'info' | 'success' | 'error'. Errors stay until closed. */
+// Open toasts -> a function that redraws one in the current language (toasts given a function).
+const toastRedraw = new WeakMap();
+
+// A language switch redraws the open toasts that can be translated again and dismisses those
+// given a fixed string, which stays in the old language.
+onLangChange(() => {
+  const region = typeof document !== 'undefined' && document.getElementById('toasts');
+  if (!region) return;
+  for (const node of [...region.children]) {
+    const redraw = toastRedraw.get(node);
+    if (redraw) redraw(); else node.remove();
+  }
+});
+
+/**
+ * A short message in the corner. kind: 'info' | 'success' | 'error'. Errors stay until closed.
+ * message: a function returning the text, e.g. () => t('admin.saved'), which runs again after a
+ * language switch so the toast changes language with the page; or a string, already translated,
+ * which cannot follow a switch: such a toast is dismissed when the language changes.
+ */
 export function toast(message, kind = 'info', { timeout = kind === 'error' ? 0 : 4000 } = {}) {
-  const node = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
-    el('span', null, message),
-    el('button', { type: 'button', class: 'toast-close', 'aria-label': t('ui.close'), onclick: () => node.remove() }, '×'));
+  const text = el('span', null, typeof message === 'function' ? message() : message);
+  const close = el('button', { type: 'button', class: 'toast-close', 'aria-label': t('ui.close'), onclick: () => node.remove() }, '×');
+  const node = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text, close);
+  if (typeof message === 'function') {
+    toastRedraw.set(node, () => {
+      text.textContent = message();
+      close.setAttribute('aria-label', t('ui.close'));
+    });
+  }
   toastRegion().append(node);
   if (timeout) setTimeout(() => node.remove(), timeout);
   return node;

@@ -94,7 +94,7 @@ registerPage({
         const r = await api.post('me/password', values);
         setCsrf(r.csrf_token);
         f.reset();
-        toast(t('security.changed'), 'success');
+        toast(() => t('security.changed'), 'success');
       },
     }));
     const shown = fresh ? banner([t('security.created'), ' ', el('code', { class: 'mono token-secret' }, fresh)], 'success') : null;

@@ -103,7 +103,7 @@ registerPage({
         const body = { org_id: Number(values.org_id), ...groupBody(values) };
         if (body.pi_user_id === null) delete body.pi_user_id;
         await api.post('groups', body);
-        toast(t('admin.created'), 'success');
+        toast(() => t('admin.created'), 'success');
         ctx.rerender();
       },
     }));
@@ -132,7 +132,7 @@ registerPage({
         ],
         onSubmit: async (values) => {
           await api.patch(`groups/${group.id}`, groupBody(values));
-          toast(t('admin.saved'), 'success');
+          toast(() => t('admin.saved'), 'success');
           ctx.navigate('/admin/groups', { org_id: group.org_id });
         },
       })));

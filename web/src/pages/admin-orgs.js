@@ -86,7 +86,7 @@ registerPage({
       rows: orgRows(zones),
       onSubmit: async (values) => {
         await api.post('orgs', compact(values));
-        toast(t('admin.created'), 'success');
+        toast(() => t('admin.created'), 'success');
         ctx.rerender();
       },
     }));
@@ -108,7 +108,7 @@ registerPage({
         rows: orgRows(zones, org),
         onSubmit: async (values) => {
           await api.patch(`orgs/${org.id}`, compact(values));
-          toast(t('admin.saved'), 'success');
+          toast(() => t('admin.saved'), 'success');
           ctx.navigate('/admin/orgs');
         },
       })));

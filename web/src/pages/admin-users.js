@@ -134,7 +134,7 @@ function barCard(u, admin, ctx) {
       onClick: async () => {
         if (!(await confirmDialog({ title: t('adminUsers.liftBar'), message: t('adminUsers.liftConfirm', { name: u.name }) }))) return;
         await api.patch(`users/${u.id}`, { barred_until: null });
-        toast(t('adminUsers.liftedToast'), 'success');
+        toast(() => t('adminUsers.liftedToast'), 'success');
         ctx.rerender();
       },
     }) : null);
@@ -208,7 +208,7 @@ registerPage({
           if (values.org_id) body.org_id = Number(values.org_id);
           if (values.group_id) body.group_id = Number(values.group_id);
           const u = await api.post('users', body);
-          toast(t('admin.created'), 'success');
+          toast(() => t('admin.created'), 'success');
           ctx.navigate(`/admin/users/${u.id}`);
         },
       })));
@@ -241,7 +241,7 @@ registerPage({
           body.roles = rolesFrom(values);
         }
         await api.patch(`users/${u.id}`, body);
-        toast(t('admin.saved'), 'success');
+        toast(() => t('admin.saved'), 'success');
         ctx.rerender();
       },
     }));
@@ -253,7 +253,8 @@ registerPage({
         onClick: async () => {
           if (!u.disabled && !(await confirmDialog({ title: t('adminUsers.disable'), message: t('adminUsers.disableConfirm', { name: u.name }), danger: true }))) return;
           await api.post(`users/${u.id}/${u.disabled ? 'enable' : 'disable'}`);
-          toast(t(u.disabled ? 'adminUsers.enabledToast' : 'adminUsers.disabledToast'), 'success');
+          const done = u.disabled ? 'adminUsers.enabledToast' : 'adminUsers.disabledToast';
+          toast(() => t(done), 'success');
           ctx.rerender();
         },
       })) : null;
@@ -263,7 +264,7 @@ registerPage({
       onSubmit: async (values, f) => {
         await api.post(`users/${u.id}/password`, { new_password: values.new_password });
         f.reset();
-        toast(t('adminUsers.resetDone'), 'success');
+        toast(() => t('adminUsers.resetDone'), 'success');
       },
     })) : null;
     mount(container, pageHeader(t('adminUsers.editTitle', { name: u.name }), link(href('/admin/users'), t('admin.back'))), barCard(u, admin, ctx), profile, account, reset);

@@ -61,7 +61,7 @@ registerPage({
       actions: [button(t('ui.cancel'), { onClick: () => ctx.navigate('/admin/zones') })],
       onSubmit: async (values) => {
         await api.patch(`zones/${encodeURIComponent(editing.code)}`, values);
-        toast(t('admin.saved'), 'success');
+        toast(() => t('admin.saved'), 'success');
         ctx.navigate('/admin/zones');
       },
     })) : null;
@@ -74,7 +74,7 @@ registerPage({
       ],
       onSubmit: async (values) => {
         await api.post('zones', values);
-        toast(t('admin.created'), 'success');
+        toast(() => t('admin.created'), 'success');
         ctx.rerender();
       },
     }));

@@ -320,14 +320,17 @@ async function recordedFee(bookingId) {
   }
 }
 
-/** Says what an action did: "已签到：仪器 时间", a check-out with the fee it recorded. */
+/**
+ * Says what an action did: "已签到：仪器 时间", a check-out with the fee it recorded. Resolves to a
+ * function giving the text in the current language (for toast(), which redraws on a language switch).
+ */
 async function doneMessage(b, action) {
-  const params = { instrument: instrumentName(b), range: formatRange(b.start, b.end), user: b.user_name };
-  if (action === 'checkout') {
-    const fee = await recordedFee(b.id);
+  const fee = action === 'checkout' ? await recordedFee(b.id) : null;
+  return () => {
+    const params = { instrument: instrumentName(b), range: formatRange(b.start, b.end), user: b.user_name };
+    if (action !== 'checkout') return t(`bk.toast.${action}`, params);
     return fee === null ? t('bk.toast.checkout', params) : t('bk.toast.checkoutFee', { ...params, fee: formatMoney(fee) });
-  }
-  return t(`bk.toast.${action}`, params);
+  };
 }
 
 async function act(b, action, opts = {}) {
@@ -345,7 +348,7 @@ async function act(b, action, opts = {}) {
     toast(await doneMessage(b, action), 'success');
     return out;
   } catch (err) {
-    toast(errorMessage(err), 'error');
+    toast(() => errorMessage(err), 'error');
     return null;
   }
 }
@@ -362,8 +365,9 @@ function cancelBooking(b, { reason = false } = {}) {
 /**
  * The week calendar of one instrument into `node`: busy time (bookings, maintenance, closed
  * hours) and free time from GET availability; selecting a free range books it. Returns a
- * cleanup function. opts.name: the instrument's name for the confirmation; opts.openHours: its
- * open spans ({weekday, from, to}), so the grid shows those hours only.
+ * cleanup function. opts.name: the instrument's name for the confirmation, or opts.instrument: the
+ * instrument (its name then follows a language switch in the toast); opts.openHours: its open spans
+ * ({weekday, from, to}), so the grid shows those hours only.
  */
 export function mountBookingCalendar(node, instrumentId, opts = {}) {
   const status = el('div', { class: 'booking-status', role: 'status', 'aria-live': 'polite' });
@@ -421,14 +425,15 @@ export function mountBookingCalendar(node, instrumentId, opts = {}) {
       const start = fromWall(info.start), end = fromWall(info.end);
       calendar.unselect();
       const range = formatRange(start, end);
-      const message = opts.name ? t('bk.confirm.messageNamed', { name: opts.name, range }) : t('bk.confirm.message', { range });
+      const nameNow = () => (opts.instrument ? localName(opts.instrument) : opts.name);
+      const message = nameNow() ? t('bk.confirm.messageNamed', { name: nameNow(), range }) : t('bk.confirm.message', { range });
       const dlgPurpose = await confirmDialog({ title: t('bk.confirm.title'), message, confirmLabel: t('bk.book') });
       if (!dlgPurpose) return;
       try {
         const b = await api.post('bookings', { instrument_id: Number(instrumentId), start, end },
           { headers: { 'Idempotency-Key': `${instrumentId}-${start}-${end}-${Date.now()}` } });
-        const msg = t('bk.booked', { range: opts.name ? `${opts.name} ${range}` : range, status: t(`status.${b.status}`), fee: formatMoney(b.fee_estimate_fen) });
-        mount(status, el('p', { class: 'banner banner-success' }, msg));
+        const msg = () => t('bk.booked', { range: nameNow() ? `${nameNow()} ${range}` : range, status: t(`status.${b.status}`), fee: formatMoney(b.fee_estimate_fen) });
+        mount(status, el('p', { class: 'banner banner-success' }, msg()));
         toast(msg, 'success');
       } catch (err) {
         mount(status, el('p', { class: 'banner banner-error', 'data-code': err.code || '' }, errorMessage(err)));
@@ -477,7 +482,7 @@ registerPage({
       pageHeader(t('bk.calendar.heading', { name }),
         mayEdit(inst) ? link(href(`/instruments/${inst.id}/maintenance`), t('bk.section.maint'), { class: 'btn btn-secondary' }) : null),
       notes, body);
-    return mountBookingCalendar(body, inst.id, { name, openHours: inst.rules.open_hours });
+    return mountBookingCalendar(body, inst.id, { instrument: inst, openHours: inst.rules.open_hours });
   },
 });
 
@@ -741,7 +746,7 @@ const maintPage = registerPage({
         if (v.end <= v.start) throw fieldError('end', 'bk.block.endBeforeStart');
         if (Date.parse(`${v.end}:00+08:00`) - Date.parse(`${v.start}:00+08:00`) > 366 * 86400000) throw fieldError('end', 'bk.block.tooLong');
         const r = await api.post(`instruments/${id}/blocks`, { start: `${v.start}:00+08:00`, end: `${v.end}:00+08:00`, reason: v.reason });
-        toast(t('bk.block.added', { n: r.cancelled_booking_ids.length }), 'success');
+        toast(() => t('bk.block.added', { n: r.cancelled_booking_ids.length }), 'success');
         refresh();
       },
     });
@@ -767,7 +772,7 @@ const maintPage = registerPage({
           if (err instanceof ApiError && err.field === 'user_id') err.field = 'user';
           throw err;
         }
-        toast(t('bk.training.recorded', { name: who.name || v.user, date: v.expires }), 'success');
+        toast(() => t('bk.training.recorded', { name: who.name || v.user, date: v.expires }), 'success');
         refresh();
       },
     });

@@ -235,8 +235,8 @@ function importCard(orgId, onDone) {
       try {
         const r = await api.post('instruments/import', new Blob([bytes]), { contentType: `text/csv; charset=${charset}` });
         mount(out, banner(t('manage.importOk', r), 'success'));
-        toast(t('manage.importOk', r), 'success');
-        onDone().catch((err) => toast(errorMessage(err), 'error'));
+        toast(() => t('manage.importOk', r), 'success');
+        onDone().catch((err) => toast(() => errorMessage(err), 'error'));
       } catch (err) {
         if (err instanceof ApiError && err.body && Array.isArray(err.body.rows) && err.body.rows.length) {
           mount(out,
@@ -297,7 +297,7 @@ registerPage({
               const ok = await confirmDialog({ title: t('manage.retireTitle'), message: t('manage.retireText'), confirmLabel: t('manage.retire'), danger: true });
               if (!ok) return;
               await api.post(`instruments/${i.id}/retire`);
-              toast(t('manage.retired', { name: localName(i) }), 'success');
+              toast(() => t('manage.retired', { name: localName(i) }), 'success');
               ctx.rerender();
             },
           })),
@@ -447,7 +447,7 @@ async function renderEditor(container, inst, ctx) {
     onSubmit: async (values) => {
       const body = toBody(values, isNew);
       const saved = isNew ? await api.post('instruments', body) : await api.patch(`instruments/${inst.id}`, body);
-      toast(t('editor.saved'), 'success');
+      toast(() => t('editor.saved'), 'success');
       ctx.navigate(`/instruments/${saved.id}`);
     },
   });

@@ -412,7 +412,7 @@ function linesCard(st, ctx) {
       showError(null, err);
       return;
     }
-    toast(t(action === 'confirm' ? 'settlement.confirmed' : 'settlement.disputed'), 'success');
+    toast(() => t(action === 'confirm' ? 'settlement.confirmed' : 'settlement.disputed'), 'success');
     ctx.rerender();
   };
   // Localized zone names; a line within one zone names it once.
@@ -478,7 +478,7 @@ async function renderStatement(container, st, ctx, picker) {
       onClick: async () => {
         try {
           await api.post('settlements', { period: st.period });
-          toast(t('settlement.rebuilt', { period: st.period }), 'success');
+          toast(() => t('settlement.rebuilt', { period: st.period }), 'success');
           ctx.rerender();
         } catch (err) { showError(container, err); }
       },
@@ -490,7 +490,7 @@ async function renderStatement(container, st, ctx, picker) {
         if (!ok) return;
         try {
           await api.post(`settlements/${st.period}/close`);
-          toast(t('settlement.closed', { period: st.period }), 'success');
+          toast(() => t('settlement.closed', { period: st.period }), 'success');
           ctx.rerender();
         } catch (err) { showError(container, err); }
       },
@@ -522,7 +522,7 @@ function periodPicker(items, period, ctx) {
     rows: [formRow({ label: t('settlement.buildMonth'), name: 'period', type: 'month', value: period, attrs: { max: monthOf() } })],
     onSubmit: async (values) => {
       const created = await api.post('settlements', { period: values.period });
-      toast(t('settlement.built', { period: created.period }), 'success');
+      toast(() => t('settlement.built', { period: created.period }), 'success');
       ctx.navigate('/settlement', { period: created.period });
     },
   }) : null;

@@ -359,7 +359,7 @@ function fixButtons(u, refresh) {
         if (!v) return;
         try {
           await api.post(`usage/${u.id}/correct`, v);
-          toast(t('usage.corrected'), 'success');
+          toast(() => t('usage.corrected'), 'success');
           refresh();
         } catch (e) { showError(null, e); }
       },
@@ -372,7 +372,7 @@ function fixButtons(u, refresh) {
         if (!v) return;
         try {
           await api.post(`usage/${u.id}/correct`, { void: true, reason: v.reason });
-          toast(t('usage.voided'), 'success');
+          toast(() => t('usage.voided'), 'success');
           refresh();
         } catch (e) { showError(null, e); }
       },
@@ -415,7 +415,7 @@ const recordPage = registerPage({
           onClick: async () => {
             try {
               const u = await api.post('usage', { instrument_id: b.instrument_id, user_id: b.user_id, booking_id: b.id, ...bookingSpan(b) });
-              toast(t('usage.saved', { fee: formatMoney(u.fee_fen), voucher: formatMoney(u.voucher_fen), cash: formatMoney(u.cash_fen) }), 'success');
+              toast(() => t('usage.saved', { fee: formatMoney(u.fee_fen), voucher: formatMoney(u.voucher_fen), cash: formatMoney(u.cash_fen) }), 'success');
               refresh();
             } catch (e) { showError(null, e); }
           },
@@ -445,7 +445,7 @@ const recordPage = registerPage({
           instrument_id: Number(v.instrument_id), user_id: v.user_id, start: fromLocal(v.start), end: fromLocal(v.end),
           samples: v.samples ?? 0, service_mode: v.service_mode,
         });
-        toast(t('usage.saved', { fee: formatMoney(u.fee_fen), voucher: formatMoney(u.voucher_fen), cash: formatMoney(u.cash_fen) }), 'success');
+        toast(() => t('usage.saved', { fee: formatMoney(u.fee_fen), voucher: formatMoney(u.voucher_fen), cash: formatMoney(u.cash_fen) }), 'success');
         refresh();
       },
     });
@@ -542,7 +542,7 @@ function askAmount() {
     dlg.addEventListener('close', () => {
       const fen = dlg.returnValue === 'ok' ? parseYuanToFen(row.control.value) : null;
       dlg.remove();
-      if (dlg.returnValue === 'ok' && !(fen > 0)) toast(t('usage.badAmount'), 'error');
+      if (dlg.returnValue === 'ok' && !(fen > 0)) toast(() => t('usage.badAmount'), 'error');
       resolve(fen > 0 ? fen : null);
     });
     document.body.append(dlg);
@@ -595,7 +595,7 @@ const ledgerPage = registerPage({
         const fen = parseYuanToFen(v.amount);
         if (fen === null || fen < 0) throw inputError('amount', t('usage.badAmount'));
         await api.post('vouchers', { org_id: Number(v.org_id), year: v.year, amount_fen: fen, rate_percent: v.rate_percent ?? 50 });
-        toast(t('usage.voucher.issued'), 'success');
+        toast(() => t('usage.voucher.issued'), 'success');
         refresh();
       },
     }) : null;
