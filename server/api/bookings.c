@@ -828,15 +828,20 @@ static int sweep_running, sweep_queued;
  * negative code. */
 static int bar_user(int64_t user_id, int64_t now) {
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT count(*), (SELECT barred_until FROM users WHERE id = ?1) "
-                                      "FROM bookings WHERE user_id = ?1 AND status = 'no_show' AND start > ?2");
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT barred_until, bar_lifted_at FROM users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, now - YQ_NO_SHOW_WINDOW_SECONDS);
-    int64_t count = 0, barred = 0;
+    int64_t count = 0, barred = 0, lifted = 0;
     if (yq_db_step(db, st) == 1) {
-        count = sqlite3_column_int64(st, 0);
-        barred = sqlite3_column_int64(st, 1);
+        barred = sqlite3_column_int64(st, 0);
+        lifted = sqlite3_column_int64(st, 1);
     }
+    sqlite3_reset(st);
+    /* No-shows since the window's start (before a lifted bar: forgiven). */
+    st = yq_db_stmt(db, "SELECT count(*) FROM bookings WHERE user_id = ?1 AND status = 'no_show' AND start > ?2");
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, yq_booking_no_show_window_start(now, lifted));
+    if (yq_db_step(db, st) == 1)
+        count = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     int64_t until = yq_booking_bar_until(count, barred, now);
     if (until <= barred)

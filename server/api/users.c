@@ -491,6 +491,8 @@ static void user_patch(yq_req_t *req) {
                                       "phone = coalesce(?4, phone), org_id = ?5, group_id = ?6, "
                                       "roles = coalesce(?7, roles), "
                                       "barred_until = CASE WHEN ?8 THEN 0 ELSE barred_until END, "
+                                      "bar_lifted_at = CASE WHEN ?8 AND barred_until > ?9 THEN ?9 "
+                                      "ELSE bar_lifted_at END, "
                                       "updated_at = unixepoch() WHERE id = ?1");
     sqlite3_bind_int64(st, 1, t.id);
     const char *texts[] = {in.name, in.email, in.phone};
@@ -504,6 +506,7 @@ static void user_patch(yq_req_t *req) {
     if (in.has_roles)
         sqlite3_bind_int(st, 7, (int)in.roles);
     sqlite3_bind_int(st, 8, in.lift_bar);
+    sqlite3_bind_int64(st, 9, yq_now()); /* a lifted bar forgives the no-shows before it */
     int rc = yq_db_step(db, st);
     if (rc >= 0 && !(after = yq_user_json(t.id)))
         rc = YQ_DB_ERROR;

@@ -159,6 +159,11 @@ int64_t yq_booking_bar_until(int64_t count, int64_t barred_until, int64_t now) {
     return until > barred_until ? until : barred_until;
 }
 
+int64_t yq_booking_no_show_window_start(int64_t now, int64_t bar_lifted_at) {
+    int64_t start = now - YQ_NO_SHOW_WINDOW_SECONDS;
+    return bar_lifted_at > start ? bar_lifted_at : start;
+}
+
 int64_t yq_booking_bar_from_no_shows(const int64_t *no_show_starts, size_t n, int64_t barred_until, int64_t now) {
     int64_t count = 0;
     for (size_t i = 0; no_show_starts && i < n; i++)

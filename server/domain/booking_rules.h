@@ -145,6 +145,13 @@ int yq_booking_no_show_due(int64_t start, int64_t now);
  * barred_until when nothing changes). Never fails. */
 int64_t yq_booking_bar_until(int64_t count, int64_t barred_until, int64_t now);
 
+/* Where the no-shows that count start: the 90 days up to now, but not before
+ * an admin last lifted a bar (bar_lifted_at, 0: never). Lifting a bar forgives
+ * the no-shows that led to it; otherwise the next no-show, one of three still
+ * inside the window, would bar the user again at once. Counted: no-shows of
+ * bookings that start after the returned instant. */
+int64_t yq_booking_no_show_window_start(int64_t now, int64_t bar_lifted_at);
+
 /* The same from the no-show instants themselves (the bookings' starts, in any
  * order): counts those in (now - 90 days, now]. */
 int64_t yq_booking_bar_from_no_shows(const int64_t *no_show_starts, size_t n, int64_t barred_until, int64_t now);

@@ -594,4 +594,41 @@ test('the bar shows on the user; only an admin lifts it, audited, and the user b
   assert.deepEqual(e.after, { barred_until: null });
   r = await call(ada2, 'GET', `/api/v1/audit?action=user_update&object_type=user&object_id=${id}`);
   assert.equal(r.body.items.length, 0, 'the lift is not also a user_update');
+  // The lift forgives the three no-shows behind the bar (migration 079): two
+  // more do not bar again, although five now lie within 90 days; a third
+  // after the lift does.
+  const lifted = Number(sql(world.db, `SELECT bar_lifted_at FROM users WHERE id = ${id}`));
+  assert.ok(Math.abs(lifted - (Date.now() / 1000 + 50 * 60)) < 120, 'the lift is dated by the server clock');
+  let offset = 50 * 60;
+  const noShows = async (n) => {
+    const c = await signIn(srv, 'nos');
+    const t = Math.ceil((Date.now() / 1000 + offset + 120) / 60) * 60;
+    for (let i = 0; i < n; i++) {
+      const b = await book(c, { instrument_id: world.ids.quick, start: iso(t + i * 600), end: iso(t + i * 600 + 300) });
+      assert.equal(b.status, 201, b.text);
+    }
+    await srv.stop();
+    offset += 60 * 60; // an hour later every one of them is more than 15 minutes past its start
+    srv = await start(world, { env: { YIQI_CLOCK_OFFSET: String(offset) } });
+    for (let tries = 0; tries < 50; tries++) {
+      const open = Number(sql(world.db, `SELECT count(*) FROM bookings WHERE user_id = ${id} AND status = 'confirmed'
+          AND instrument_id = ${world.ids.quick}`));
+      if (open === 0) break;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    return signIn(srv, 'nos');
+  };
+  const countNoShows = () => Number(sql(world.db, `SELECT count(*) FROM bookings WHERE user_id = ${id} AND status = 'no_show'`));
+  let c = await noShows(2);
+  assert.equal(countNoShows(), 5);
+  assert.equal(sql(world.db, `SELECT barred_until FROM users WHERE id = ${id}`), '0', 'not barred again by two');
+  const later = { instrument_id: world.ids.open, start: iso(localMidnight(18) + 10 * H), end: iso(localMidnight(18) + 11 * H) };
+  r = await book(c, later);
+  assert.equal(r.status, 201, r.text);
+  c = await noShows(1);
+  assert.equal(countNoShows(), 6);
+  assert.ok(Number(sql(world.db, `SELECT barred_until FROM users WHERE id = ${id}`)) > Date.now() / 1000 + 29 * 86400,
+    'three no-shows since the lift bar again');
+  r = await book(c, { ...later, start: iso(localMidnight(19) + 10 * H), end: iso(localMidnight(19) + 11 * H) });
+  assert.equal(r.body.error?.code, 'barred');
 });

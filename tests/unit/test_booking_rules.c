@@ -290,6 +290,10 @@ static void test_bar(void **state) {
     int64_t future[] = {now + 1, now - 10 * day, now - 1};
     assert_int_equal(yq_booking_bar_from_no_shows(future, 3, 0, now), 0);
     assert_int_equal(yq_booking_bar_from_no_shows(NULL, 0, 5, now), 5);
+    /* The window starts 90 days back, or when a bar was last lifted if later. */
+    assert_int_equal(yq_booking_no_show_window_start(now, 0), now - 90 * day);
+    assert_int_equal(yq_booking_no_show_window_start(now, now - 100 * day), now - 90 * day);
+    assert_int_equal(yq_booking_no_show_window_start(now, now - 5 * day), now - 5 * day);
 }
 
 /* A history replayed no-show by no-show, as the sweep marks them 15 minutes
