@@ -51,7 +51,7 @@ addMessages({
     'adminUsers.barTitle': '爽约预约限制',
     'adminUsers.barredUntil': '90 天内 3 次爽约，暂停预约至 {until}。',
     'adminUsers.liftBar': '解除限制',
-    'adminUsers.liftConfirm': '解除后 {name} 可立即重新预约。确定解除限制？',
+    'adminUsers.liftConfirm': '解除后 {name} 可立即重新预约，此前的未到记录不再计入新的限制。确定解除限制？',
     'adminUsers.liftedToast': '预约限制已解除。',
   },
   en: {
@@ -94,7 +94,7 @@ addMessages({
     'adminUsers.barTitle': 'No-show bar',
     'adminUsers.barredUntil': 'Three no-shows in 90 days: may not book until {until}.',
     'adminUsers.liftBar': 'Lift bar',
-    'adminUsers.liftConfirm': '{name} will be able to book again at once. Lift the bar?',
+    'adminUsers.liftConfirm': '{name} will be able to book again at once, and the no-shows so far will no longer count towards a new bar. Lift the bar?',
     'adminUsers.liftedToast': 'The bar is lifted.',
   },
 });
