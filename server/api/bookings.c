@@ -541,8 +541,8 @@ static void booking_list(yq_req_t *req) {
 #define BOOKING_LIST_WHERE_FOR(NARROW)                                                                                 \
     "WHERE " NARROW "(?1 = 0 OR b.instrument_id = ?1) AND (?2 = 0 OR b.user_id = ?3) "                                 \
     "AND (?4 IS NULL OR b.status = ?4) AND b.end > ?5 AND b.start < ?6 AND (?7 = 0 OR b.id < ?7) "                     \
-    "AND (?8 = 1 OR b.user_id = ?3 OR (?9 <> 0 AND i.owner_org_id = ?9) OR g.pi_user_id = ?3) "                        \
-    "AND (?10 = 0 OR (b.status = 'pending' AND ((b.needs_pi = 1 AND (g.pi_user_id = ?3 OR ?8 = 1)) "                   \
+    "AND (?8 = 1 OR b.user_id = ?3 OR (?9 <> 0 AND i.owner_org_id = ?9) OR (?12 = 1 AND g.pi_user_id = ?3)) "          \
+    "AND (?10 = 0 OR (b.status = 'pending' AND ((b.needs_pi = 1 AND ((?12 = 1 AND g.pi_user_id = ?3) OR ?8 = 1)) "     \
     "OR (b.needs_pi = 0 AND b.needs_operator = 1 AND (?8 = 1 OR (?9 <> 0 AND i.owner_org_id = ?9)))))) "               \
     "ORDER BY b.id DESC LIMIT ?11"
 #define BOOKING_LIST_WHERE BOOKING_LIST_WHERE_FOR("")
@@ -603,6 +603,10 @@ static void booking_list(yq_req_t *req) {
     sqlite3_bind_int64(st, 9, op_org);
     sqlite3_bind_int64(st, 10, approvable);
     sqlite3_bind_int64(st, 11, limit + 1);
+    /* A group's PI reads and approves its bookings only while holding the PI
+     * role (as yq_bk_booking_readable): a user recorded as a group's PI whose
+     * role was taken away, or never given, is a plain member. */
+    sqlite3_bind_int(st, 12, yq_has_role(p, YQ_ROLE_PI));
     int64_t *ids = yq_arena_alloc(req->arena, (size_t)(limit + 1) * sizeof *ids);
     int64_t n = 0;
     while (n <= limit && yq_db_step(db, st) == 1)
@@ -667,7 +671,8 @@ static int do_cancel(act_t *a, const yq_bk_booking_t *b, const yq_bk_instrument_
 /* PI step first (where the group requires it), then the operator step. */
 static int do_approve(act_t *a, const yq_bk_booking_t *b, int staff, int reject) {
     int admin = yq_has_role(a->p, YQ_ROLE_ADMIN);
-    int pi_step = b->needs_pi, can_pi = b->pi_user_id == a->p->user_id || admin;
+    int pi_step = b->needs_pi;
+    int can_pi = (yq_has_role(a->p, YQ_ROLE_PI) && b->pi_user_id == a->p->user_id) || admin;
     if (strcmp(b->status, "pending") != 0)
         return refuse(a, 409, "invalid_state", "This booking is not awaiting approval.");
     if ((pi_step && !can_pi) || (!pi_step && !staff))

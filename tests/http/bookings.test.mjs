@@ -454,7 +454,8 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
   const want = (login, status, from, to, instrument) => sql(world.db, `SELECT b.id FROM bookings b
       JOIN users u ON u.login = '${login}' JOIN instruments i ON i.id = b.instrument_id
       LEFT JOIN lab_groups g ON g.id = b.group_id
-      WHERE (u.roles & 16 OR b.user_id = u.id OR (u.roles & 4 AND i.owner_org_id = u.org_id) OR g.pi_user_id = u.id)
+      WHERE (u.roles & 16 OR b.user_id = u.id OR (u.roles & 4 AND i.owner_org_id = u.org_id)
+             OR (u.roles & 2 AND g.pi_user_id = u.id))
         ${status ? `AND b.status = '${status}'` : ''} ${from ? `AND b.end > ${from} AND b.start < ${to}` : ''}
         ${instrument ? `AND b.instrument_id = ${instrument}` : ''}
       ORDER BY b.id DESC`).split('\n').filter(Boolean).map(Number);
@@ -464,6 +465,15 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
   const longId = Number(sql(world.db, `INSERT INTO bookings (instrument_id, user_id, group_id, payer_org_id, start, end,
       status, created_at, updated_at) SELECT ${world.ids.open}, u.id, u.group_id, u.org_id, ${longStart},
       ${longStart + 9 * 86400}, 'completed', ${longStart}, ${longStart} FROM users u WHERE u.login = 'res' RETURNING id`));
+  // A researcher recorded as a group's PI without the PI role (a group may
+  // name any member; an admin may take the role away) reads no one else's
+  // bookings: a PI's reach comes with the role.
+  const openLab = sql(world.db, `SELECT id FROM lab_groups WHERE name = 'open-lab'`);
+  const openLabPi = sql(world.db, `SELECT coalesce(pi_user_id, 'NULL') FROM lab_groups WHERE id = ${openLab}`);
+  sql(world.db, `UPDATE lab_groups SET pi_user_id = ${world.users.res} WHERE id = ${openLab}`);
+  sql(world.db, `INSERT INTO bookings (instrument_id, user_id, group_id, payer_org_id, start, end, status)
+      SELECT ${world.ids.open}, u.id, u.group_id, u.org_id, ${localMidnight(30)}, ${localMidnight(30) + H}, 'cancelled'
+      FROM users u WHERE u.login = 'r1'`);
   const windows = [[localMidnight(-12), localMidnight(-11)], [localMidnight(5), localMidnight(11)],
     [localMidnight(10) + 2 * H, localMidnight(10) + 14 * H]];
   const own = (login) => sql(world.db, `SELECT b.id FROM bookings b JOIN users u ON u.login = '${login}'
@@ -501,6 +511,10 @@ test('the booking list shows exactly what each role may read, and mine=1 only on
         want(login, null, from, to, instrument));
     }
   }
+  sql(world.db, `UPDATE lab_groups SET pi_user_id = ${openLabPi} WHERE id = ${openLab}`);
+  assert.ok(Number(sql(world.db, `SELECT count(*) FROM bookings WHERE group_id = ${openLab}
+      AND user_id <> ${world.users.res} AND instrument_id IN (${world.ids.open}, ${world.ids.quick}, ${world.ids.rules})`)) > 0,
+  'open-lab has bookings of others than res on the instruments listed, which res must not have seen');
   const ofOpen = want('ada', null, null, null, world.ids.open);
   assert.ok(ofOpen.length > 4 && ofOpen.includes(longId), 'the open instrument has live and ended bookings');
   assert.ok(Number(sql(world.db, `SELECT count(*) FROM bookings WHERE instrument_id = ${world.ids.open}
