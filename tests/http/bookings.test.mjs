@@ -303,6 +303,36 @@ test('state machine: PI approval first, then the operator; check-in and check-ou
   assert.ok(!r.body.items.some((b) => b.id === q));
 });
 
+test('a group\'s PI approves only while holding the PI role', async () => {
+  const piLab = sql(world.db, `SELECT id FROM lab_groups WHERE name = 'pi-lab'`);
+  const day = localMidnight(33);
+  let r = await book(stu, { instrument_id: world.ids.open, start: iso(day + 10 * H), end: iso(day + 11 * H) });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.awaiting, 'pi');
+  const id = r.body.id;
+  // A researcher named as the group's PI (without the role) is no PI.
+  sql(world.db, `UPDATE lab_groups SET pi_user_id = ${world.users.res} WHERE id = ${piLab}`);
+  try {
+    r = await call(res, 'GET', '/api/v1/bookings?approvable=1');
+    assert.ok(!r.body.items.some((b) => b.id === id), 'not in their approval queue');
+    r = await call(res, 'POST', `/api/v1/bookings/${id}/approve`);
+    assert.equal(r.status, 404, r.text); // nor may they read it
+    assert.equal((await call(res, 'GET', `/api/v1/bookings?instrument_id=${world.ids.open}`)).body.items
+      .some((b) => b.id === id), false);
+    // The owner's operator, named as the group's PI, still may not take the PI step.
+    sql(world.db, `UPDATE lab_groups SET pi_user_id = ${world.users.opa} WHERE id = ${piLab}`);
+    r = await call(opa, 'POST', `/api/v1/bookings/${id}/approve`);
+    assert.equal(r.status, 403, r.text);
+  } finally {
+    sql(world.db, `UPDATE lab_groups SET pi_user_id = ${world.users.pia} WHERE id = ${piLab}`);
+  }
+  r = await call(pia, 'GET', '/api/v1/bookings?approvable=1');
+  assert.ok(r.body.items.some((b) => b.id === id));
+  r = await call(pia, 'POST', `/api/v1/bookings/${id}/approve`);
+  assert.equal(r.status, 200, r.text);
+  assert.notEqual(r.body.awaiting, 'pi');
+});
+
 test('cancellation: the user before the deadline, the operator any time with a reason', async () => {
   const I = world.ids.open;
   const now = Math.floor(Date.now() / 1000);
