@@ -78,7 +78,13 @@ test('upgrading to 077 keeps every booking and usage record and drops the per-in
       SELECT i, 1, 1, 1, 1, i, CASE WHEN i % 10 = 0 THEN 'reversal' ELSE 'original' END, 1800000000 + i * 7200,
              1800000000 + i * 7200 + 3600, 60, 'checkout', '2027-01', 'internal', 'hour', 1000, 0, 15, 'used', 1000,
              1000, 1800000000 + i, printf('%064d', i - 1), printf('%064d', i)
-      FROM n;`;
+      FROM n;
+    -- A bar lifted by an older version (audited), and a row that already
+    -- dangles (written by hand with foreign keys off): neither may stop the
+    -- upgrade, and the lift is carried over (migration 080).
+    INSERT INTO audit (at, actor_login, action, object_type, object_id) VALUES (1790000000, 'ada', 'user_unbar', 'user', 1);
+    PRAGMA foreign_keys=OFF;
+    INSERT INTO notifications (user_id, at, kind, message_zh, message_en) VALUES (999999, 1, 'x', 'x', 'x');`;
   const seeded = spawnSync('sqlite3', [db], { input: seed, encoding: 'utf8' });
   assert.equal(seeded.stderr, '');
   const dump = (file) => sqlite(file, 'SELECT * FROM bookings ORDER BY id') + '\n--\n' +
@@ -89,7 +95,8 @@ test('upgrading to 077 keeps every booking and usage record and drops the per-in
   assert.equal(r.status, 0, r.stderr);
   assert.equal(dump(db), before, 'rows unchanged');
   assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
-  assert.equal(sqlite(db, 'PRAGMA foreign_key_check'), '');
+  assert.equal(sqlite(db, 'PRAGMA foreign_key_check'), 'notifications|1|users|0', 'only the row that dangled before');
+  assert.equal(sqlite(db, 'SELECT bar_lifted_at FROM users WHERE id = 1'), '1790000000');
   const fresh = join(dir, 'fresh.db');
   assert.equal(cli(['init', '--db', fresh]).status, 0);
   const schema = (file) => sqlite(file, 'SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name');
