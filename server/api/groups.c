@@ -56,8 +56,11 @@ static int sees_all(const yq_principal_t *p) {
 }
 
 /* Checks pi_user_id (present: *pi set; JSON null: *pi = 0 and *clear = 1):
- * a user of org. Answers 400 and returns -1 otherwise. */
-static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t *pi, int *clear) {
+ * a user of org who holds the PI role (a PI's reading and approving come
+ * with the role: GET /bookings, approve), or the group's current PI
+ * unchanged (current; 0 for a new group). Answers 400 and returns -1
+ * otherwise. */
+static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t current, int64_t *pi, int *clear) {
     int present = 0;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "pi_user_id");
     *clear = v && cJSON_IsNull(v);
@@ -65,16 +68,18 @@ static int read_pi(yq_req_t *req, const cJSON *body, int64_t org, int64_t *pi, i
         return 0;
     if (yq_api_int(req, body, "pi_user_id", 0, 1, INT64_MAX, pi, &present))
         return -1;
-    if (!present)
+    if (!present || (current && *pi == current))
         return 0;
     yq_db_t *db = yq_db_main();
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT 1 FROM users WHERE id = ?1 AND org_id = ?2");
+    sqlite3_stmt *st = yq_db_stmt(db, "SELECT 1 FROM users WHERE id = ?1 AND org_id = ?2 AND roles & ?3 <> 0");
     sqlite3_bind_int64(st, 1, *pi);
     sqlite3_bind_int64(st, 2, org);
+    sqlite3_bind_int(st, 3, YQ_ROLE_PI);
     int ok = yq_db_step(db, st) == 1;
     sqlite3_reset(st);
     if (!ok) {
-        yq_reply_error(req, 400, "invalid_pi", "The PI must be a user of the group's institution.", "pi_user_id");
+        yq_reply_error(req, 400, "invalid_pi", "The PI must be a user of the group's institution with the PI role.",
+                       "pi_user_id");
         return -1;
     }
     return 0;
@@ -167,7 +172,7 @@ static void group_create(yq_req_t *req) {
         yq_reply_error(req, 403, "forbidden", "Only operators of that institution may add its groups.", NULL);
         goto done;
     }
-    if (yq_api_str(req, body, "name", 1, 100, &name) || read_pi(req, body, org, &pi, &clear) ||
+    if (yq_api_str(req, body, "name", 1, 100, &name) || read_pi(req, body, org, 0, &pi, &clear) ||
         yq_api_bool(req, body, "requires_pi_approval", 0, &needs_pi, NULL))
         goto done;
     if (needs_pi && !pi) {
@@ -208,11 +213,12 @@ static void group_patch(yq_req_t *req) {
     }
     if (yq_api_body(req, &body))
         return;
-    if (yq_api_str(req, body, "name", 0, 100, &name) || read_pi(req, body, org, &pi, &clear) ||
-        yq_api_bool(req, body, "requires_pi_approval", 0, &needs_pi, NULL))
-        goto done;
     before = yq_group_json(id);
     const cJSON *old_pi = cJSON_GetObjectItem(before, "pi_user_id");
+    int64_t current = cJSON_IsNumber(old_pi) ? (int64_t)old_pi->valuedouble : 0;
+    if (yq_api_str(req, body, "name", 0, 100, &name) || read_pi(req, body, org, current, &pi, &clear) ||
+        yq_api_bool(req, body, "requires_pi_approval", 0, &needs_pi, NULL))
+        goto done;
     int will_have_pi = pi || (!clear && cJSON_IsNumber(old_pi));
     int will_need = needs_pi >= 0 ? needs_pi : cJSON_IsTrue(cJSON_GetObjectItem(before, "requires_pi_approval"));
     if ((name && !*name) || (will_need && !will_have_pi)) {

@@ -130,6 +130,23 @@ test('admin sets up zones, institutions, groups and users; the contract holds', 
   const c = new Client(w.url);
   await c.signIn('qiu', PW);
   assert.deepEqual(c.user.roles, ['researcher']);
+  // A group's PI holds the PI role (a PI's reach in bookings comes with it).
+  const qiu = r.body.id;
+  r = await call(admin, 'PATCH', `/api/v1/groups/${groupId}`, { pi_user_id: qiu });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, 'invalid_pi');
+  r = await call(admin, 'PATCH', `/api/v1/users/${qiu}`, { roles: ['researcher', 'pi'] });
+  assert.equal(r.status, 200, r.text);
+  r = await call(admin, 'PATCH', `/api/v1/groups/${groupId}`, { pi_user_id: qiu });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.pi_user_id, qiu);
+  // Taking the role away later leaves the group editable with its PI as it is.
+  r = await call(admin, 'PATCH', `/api/v1/users/${qiu}`, { roles: ['researcher'] });
+  assert.equal(r.status, 200, r.text);
+  r = await call(admin, 'PATCH', `/api/v1/groups/${groupId}`, { name: '量子课题组', pi_user_id: qiu });
+  assert.equal(r.status, 200, r.text);
+  r = await call(admin, 'PATCH', `/api/v1/groups/${groupId}`, { pi_user_id: null });
+  assert.equal(r.status, 200, r.text);
 
   r = await call(w.clients.operator, 'GET', '/api/v1/users');
   assert.ok(r.body.items.every((u) => u.org_id === w.ids.orgA), 'an operator lists only own institution');

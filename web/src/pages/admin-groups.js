@@ -40,8 +40,13 @@ addMessages({
 });
 
 /** Users of an institution as PI choices (with an empty first choice). */
-async function piOptions(orgId) {
-  const users = orgId ? await getAll('users', { org_id: orgId, limit: 500 }) : [];
+/** The institution's users with the PI role (only they may lead a group), and the group's current PI. */
+async function piOptions(orgId, currentId) {
+  const users = orgId ? await getAll('users', { org_id: orgId, role: 'pi', limit: 500 }) : [];
+  if (currentId && !users.some((u) => u.id === currentId)) {
+    const current = await api.get(`users/${currentId}`).catch(() => null);
+    if (current) users.unshift(current);
+  }
   return [{ value: '', label: t('admin.none') }, ...users.map((u) => ({ value: u.id, label: `${u.name} (${u.login})` }))];
 }
 
@@ -119,7 +124,7 @@ registerPage({
   async render(container, params, ctx) {
     mount(container, pageHeader(t('adminGroups.title')), loading());
     const group = await api.get(`groups/${params.id}`);
-    const [orgs, pis] = await Promise.all([loadOrgs(), piOptions(group.org_id)]);
+    const [orgs, pis] = await Promise.all([loadOrgs(), piOptions(group.org_id, group.pi_user_id)]);
     mount(container,
       pageHeader(t('adminGroups.editTitle', { name: group.name }), link(href('/admin/groups'), t('admin.back'))),
       el('p', { class: 'muted' }, `${t('adminGroups.org')}：${localName(orgs.get(group.org_id))}`),
