@@ -204,10 +204,17 @@ export async function signIn(login, password) {
   return r.user;
 }
 
-/** Signs out: DELETE /api/v1/session (204); forgets the token and the flag even if the session had already ended. */
+/**
+ * Signs out: DELETE /api/v1/session (204); forgets the token and the flag even if the session had
+ * already ended. A session that had already ended (401, or 403 csrf for want of a session's token)
+ * is the outcome asked for, not an error; only other failures (the network) are thrown.
+ */
 export async function signOut() {
   try {
     await request('DELETE', 'session', { quiet401: true });
+  } catch (err) {
+    const gone = err instanceof ApiError && (err.status === 401 || (err.status === 403 && err.code === 'csrf'));
+    if (!gone) throw err;
   } finally {
     forgetSession();
   }
