@@ -267,6 +267,7 @@ static void after_create(void *ctx, int rc) {
 typedef struct {
     int64_t barred_until, qualified_until, group_id, pi_user_id, payer_org_id, payer_zone_id;
     int requires_pi;
+    int leads;        /* the booker is the group's PI */
     const char *name; /* in the request's arena */
 } booker_t;
 
@@ -298,8 +299,10 @@ static int load_booker(yq_req_t *req, const yq_principal_t *p, int64_t group_id,
             b->requires_pi = sqlite3_column_int(st, 3);
         }
         sqlite3_reset(st);
-        /* Book for one's own group, or for the group one leads. */
-        if (!found || (b->group_id != p->group_id && b->pi_user_id != p->user_id)) {
+        /* Book for one's own group, or for the group one leads (as its PI,
+         * holding the PI role, like every PI power). */
+        b->leads = yq_has_role(p, YQ_ROLE_PI) && b->pi_user_id == p->user_id;
+        if (!found || (b->group_id != p->group_id && !b->leads)) {
             yq_reply_error(req, 400, "invalid_field", "You can only book for your own lab group.", "group_id");
             return -1;
         }
@@ -458,7 +461,7 @@ static create_t *create_checked(yq_req_t *req) {
     c->owner_org_id = ins.in.owner_org_id;
     c->instrument_name_zh = ins.in.name_zh;
     c->instrument_name_en = ins.in.name_en;
-    c->needs_pi = b.requires_pi && b.pi_user_id != p->user_id;
+    c->needs_pi = b.requires_pi && !b.leads;
     c->needs_operator = ins.in.requires_approval && !yq_bk_is_staff(&ins, p);
     if (slots_taken(c)) { /* a slot already taken in committed data: 409 without a write */
         yq_reply_error(req, 409, "slot_taken", "That time is already booked or blocked.", NULL);

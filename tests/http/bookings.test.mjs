@@ -319,6 +319,10 @@ test('a group\'s PI approves only while holding the PI role', async () => {
     assert.equal(r.status, 404, r.text); // nor may they read it
     assert.equal((await call(res, 'GET', `/api/v1/bookings?instrument_id=${world.ids.open}`)).body.items
       .some((b) => b.id === id), false);
+    // Nor book for the group as if leading it.
+    r = await book(res, { instrument_id: world.ids.open, group_id: Number(piLab), start: iso(day + 12 * H), end: iso(day + 13 * H) });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.error.field, 'group_id');
     // The owner's operator, named as the group's PI, still may not take the PI step.
     sql(world.db, `UPDATE lab_groups SET pi_user_id = ${world.users.opa} WHERE id = ${piLab}`);
     r = await call(opa, 'POST', `/api/v1/bookings/${id}/approve`);
