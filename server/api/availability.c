@@ -39,7 +39,7 @@ static yq_busy_t *load_taken(int64_t instrument_id, int64_t from, int64_t to, si
     *n = 0;
     sqlite3_stmt *sts[2] = {
         yq_db_stmt(db, "SELECT start, end FROM bookings WHERE instrument_id = ?1 "
-                       "AND " YQ_BK_LIVE("status") " AND end > ?2 AND start < ?3"),
+                       "AND " YQ_BK_LIVE_STATUS " AND end > ?2 AND start < ?3"),
         yq_db_stmt(db, "SELECT start, end FROM blocks WHERE instrument_id = ?1 AND end > ?2 AND start < ?3"),
     };
     for (int k = 0; k < 2; k++) {

@@ -62,7 +62,7 @@ typedef struct {
 static int cancel_hit(block_job_t *j, cJSON *ids) {
     yq_db_t *db = yq_db_main();
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT id, user_id, status, start FROM bookings WHERE instrument_id = ?1 "
-                                      "AND " YQ_BK_LIVE("status") " AND end > ?2 AND start < ?3");
+                                      "AND " YQ_BK_LIVE_STATUS " AND end > ?2 AND start < ?3");
     sqlite3_bind_int64(st, 1, j->instrument_id);
     sqlite3_bind_int64(st, 2, j->start);
     sqlite3_bind_int64(st, 3, j->end);

@@ -566,9 +566,8 @@ static void booking_list(yq_req_t *req) {
     sqlite3_stmt *st;
     if (live)
         st = yq_db_stmt(db, "SELECT b.id FROM instruments i JOIN bookings b INDEXED BY bookings_live_end "
-                            "ON b.instrument_id = i.id AND " YQ_BK_LIVE(
-                                "b.status") " "
-                                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
+                            "ON b.instrument_id = i.id AND " YQ_BK_LIVE_B_STATUS " "
+                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);
     else if (instrument)
         /* One instrument's bookings: its live ones through bookings_live_end,
          * the others through bookings_ended (migration 078), a few hundred
@@ -576,10 +575,9 @@ static void booking_list(yq_req_t *req) {
         st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
                             "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR(
                                 "b.id IN (SELECT id FROM bookings INDEXED BY bookings_live_end "
-                                "WHERE instrument_id = ?1 AND " YQ_BK_LIVE(
-                                    "status") " UNION ALL "
-                                              "SELECT id FROM bookings INDEXED BY bookings_ended "
-                                              "WHERE instrument_id = ?1 AND NOT " YQ_BK_LIVE("status") ") AND "));
+                                "WHERE instrument_id = ?1 AND " YQ_BK_LIVE_STATUS " UNION ALL "
+                                "SELECT id FROM bookings INDEXED BY bookings_ended "
+                                "WHERE instrument_id = ?1 AND NOT " YQ_BK_LIVE_STATUS ") AND "));
     else if (own_only)
         st = yq_db_stmt(db,
                         "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
@@ -881,8 +879,8 @@ static int due_bookings(yq_db_t *db, int64_t cutoff, int64_t conf[][3], size_t *
     while ((rc = yq_db_step(db, ins)) == 1 && *nconf < SWEEP_BATCH && *npend < SWEEP_BATCH) {
         sqlite3_stmt *st =
             yq_db_stmt(db, "SELECT id, user_id, start, status FROM bookings INDEXED BY bookings_live_end "
-                           "WHERE instrument_id = ?1 AND " YQ_BK_LIVE("status") " "
-                                                                                "ORDER BY end");
+                           "WHERE instrument_id = ?1 AND " YQ_BK_LIVE_STATUS " "
+                           "ORDER BY end");
         sqlite3_bind_int64(st, 1, sqlite3_column_int64(ins, 0));
         while ((rc = yq_db_step(db, st)) == 1 && sqlite3_column_int64(st, 2) < cutoff) {
             const char *status = (const char *)sqlite3_column_text(st, 3);

@@ -23,6 +23,8 @@
  * builds a temporary table for a constant IN list of three or more each time
  * a statement runs, and an insert runs the index's WHERE for every row. */
 #define YQ_BK_LIVE(col) "(" col " = 'pending' OR " col " = 'confirmed' OR " col " = 'in_use')"
+#define YQ_BK_LIVE_STATUS YQ_BK_LIVE("status")     /* of bookings unaliased */
+#define YQ_BK_LIVE_B_STATUS YQ_BK_LIVE("b.status") /* of bookings as b */
 
 /* An instrument as the booking code needs it: the catalogue's record
  * (api/instrument_store.h) plus the facts the rules ask about. */
