@@ -21,6 +21,7 @@
 #include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/static.h"
+#include "net/conn.h"
 #include "net/server.h"
 
 static const char usage_text[] =
@@ -99,6 +100,19 @@ static void report_settings(const yq_config_t *conf) {
         fprintf(stderr, "yiqi serve:   %s\n", line);
 }
 
+/* The group commit's held answers are the connections' (net/conn.h). */
+static void *hold_end(void) {
+    return yq_conn_hold_end();
+}
+
+static void held_send(void *held, int err) {
+    yq_conn_held_send(held, err);
+}
+
+static void held_finish(void *held, int err) {
+    yq_conn_held_finish(held, err);
+}
+
 static void stop_batch(void *ctx) {
     (void)ctx;
     yq_batch_stop();
@@ -138,6 +152,9 @@ int yq_cli_serve(int argc, char **argv) {
         yq_db_close(db);
         return 1;
     }
+    /* Answers of group commits leave from the WAL sync thread (net/conn.h). */
+    static const yq_batch_hold_t hold = {yq_conn_hold_begin, hold_end, held_send, held_finish};
+    yq_batch_set_hold(&hold);
     yq_server_on_stop(stop_batch, NULL);
     int rc = yq_server_run(uv_default_loop(), &cfg);
     yq_db_close(db);

@@ -39,6 +39,12 @@ static struct {
     size_t cur_cap;
     job_t *wait; /* committed, waiting for the WAL sync (oldest first) */
     size_t wait_len, wait_cap;
+    const yq_batch_hold_t *hold;
+    struct held {
+        uint64_t seq;
+        void *held;
+    } * held; /* answers out with the sync thread (oldest first) */
+    size_t held_len, held_cap;
     yq_batch_stats_t stats;
 } B;
 
@@ -95,6 +101,22 @@ void yq_batch_flush(void) {
         B.stats.max_batch = n;
     if (B.len == 0 && B.started)
         uv_idle_stop(&B.idle);
+    if (ok && deferred && B.hold) {
+        /* Answered now, sent by the sync thread once the commit is durable. */
+        B.hold->begin();
+        for (size_t i = 0; i < n; i++)
+            jobs[i].done(jobs[i].ctx, jobs[i].rc);
+        void *held = B.hold->end();
+        uint64_t seq = yq_wal_sync_request_then(held ? B.hold->send : NULL, held);
+        if (held) {
+            if (B.held_len == B.held_cap) {
+                B.held_cap = B.held_cap ? 2 * B.held_cap : 16;
+                B.held = yq_xrealloc(B.held, B.held_cap * sizeof *B.held);
+            }
+            B.held[B.held_len++] = (struct held){seq, held};
+        }
+        return;
+    }
     if (ok && deferred) {
         uint64_t seq = yq_wal_sync_request();
         if (B.wait_cap < B.wait_len + n) {
@@ -116,7 +138,15 @@ void yq_batch_flush(void) {
 /* The WAL is on disk up to `seq`: answer those commits' requests. */
 static void on_synced(uint64_t seq, int err) {
     if (err)
-        yq_log_error("WAL fdatasync failed: answering the waiting writes with errors");
+        yq_log_error("WAL fdatasync failed: the waiting writes are answered with errors (held answers: their "
+                     "connections are closed unanswered)");
+    size_t k = 0;
+    while (k < B.held_len && B.held[k].seq <= seq)
+        k++;
+    for (size_t i = 0; i < k; i++)
+        B.hold->finish(B.held[i].held, err);
+    memmove(B.held, B.held + k, (B.held_len - k) * sizeof *B.held);
+    B.held_len -= k;
     size_t n = 0;
     while (n < B.wait_len && B.wait[n].seq <= seq)
         n++;
@@ -210,6 +240,10 @@ void yq_batch_submit(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx) {
     B.q[B.len++] = (job_t){run, done, ctx, 0, 0};
     if (B.len == 1)
         uv_idle_start(&B.idle, on_idle);
+}
+
+void yq_batch_set_hold(const yq_batch_hold_t *hold) {
+    B.hold = hold;
 }
 
 void yq_batch_stats(yq_batch_stats_t *out) {

@@ -13,6 +13,11 @@
  *     COMMIT                                        -- synchronous=FULL: on disk
  *     done(job 1, rc1); done(job 2, rc2); ...       -- only now answer
  *
+ * In the server the COMMIT only writes the WAL and a sync thread makes it
+ * durable (wal_sync.h); done() then runs right after the COMMIT inside a
+ * "hold" (yq_batch_set_hold below): the answers it makes are not sent until
+ * that thread's fdatasync has returned, and the thread sends them itself.
+ *
  * Each job runs in its own savepoint, so a job that fails (a 409, a rule
  * found broken inside the transaction) rolls back only its own writes. The
  * done callbacks run only after COMMIT has returned, so no response that
@@ -65,6 +70,21 @@ void yq_batch_submit(yq_batch_run_fn run, yq_batch_done_fn done, void *ctx);
 
 /* Runs the queued jobs now (normally called by the loop). Exposed for tests. */
 void yq_batch_flush(void);
+
+/* Held answers (set by the server, net/conn.h): with the WAL sync thread
+ * running, a batch's done() callbacks run right after its COMMIT, between
+ * begin() and end(); what they answer is not sent but returned by end() and
+ * handed with the commit to the sync thread, which calls send() right after
+ * the fdatasync that makes the commit durable. finish() then runs on the
+ * loop (err != 0: the sync failed, nothing was sent). Without these, done()
+ * waits for the sync on the loop. */
+typedef struct {
+    void (*begin)(void);
+    void *(*end)(void);
+    void (*send)(void *held, int err);
+    void (*finish)(void *held, int err);
+} yq_batch_hold_t;
+void yq_batch_set_hold(const yq_batch_hold_t *hold);
 
 /* Counters since start, for /metrics and benchmarks. */
 typedef struct {

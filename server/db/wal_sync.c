@@ -11,12 +11,14 @@
 #include "db/wal_sync.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "http/metrics.h"
 
@@ -34,7 +36,31 @@ static struct {
     int quit;
     int started;
     yq_wal_sync_stats_t stats;
+    struct after {
+        uint64_t seq;
+        yq_wal_after_fn fn;
+        void *arg;
+    } * after; /* to run once their commit is on disk, oldest first */
+    size_t nafter, capafter;
 } S = {.fd = -1};
+
+/* Runs (unlocked) the work attached to commits up to `target`; called with
+ * S.mu held, returns with it held. */
+static void run_after(uint64_t target, int err) {
+    while (S.nafter && S.after[0].seq <= target) {
+        size_t n = 0;
+        while (n < S.nafter && S.after[n].seq <= target && n < 64)
+            n++;
+        struct after now[64];
+        memcpy(now, S.after, n * sizeof *now);
+        memmove(S.after, S.after + n, (S.nafter - n) * sizeof *S.after);
+        S.nafter -= n;
+        uv_mutex_unlock(&S.mu);
+        for (size_t i = 0; i < n; i++)
+            now[i].fn(now[i].arg, err);
+        uv_mutex_lock(&S.mu);
+    }
+}
 
 static int sync_dir(void) {
     char dir[sizeof S.path];
@@ -101,6 +127,7 @@ static void thread_main(void *arg) {
         int rc = sync_wal();
         uint64_t took = uv_hrtime() - t0;
         uv_mutex_lock(&S.mu);
+        run_after(target, rc != 0);
         S.stats.sync_ns += took;
         S.synced = target;
         S.failed |= rc != 0;
@@ -166,8 +193,19 @@ int yq_wal_sync_running(void) {
 }
 
 uint64_t yq_wal_sync_request(void) {
+    return yq_wal_sync_request_then(NULL, NULL);
+}
+
+uint64_t yq_wal_sync_request_then(yq_wal_after_fn fn, void *arg) {
     uv_mutex_lock(&S.mu);
     uint64_t seq = ++S.requested;
+    if (fn) {
+        if (S.nafter == S.capafter) {
+            S.capafter = S.capafter ? 2 * S.capafter : 64;
+            S.after = yq_xrealloc(S.after, S.capafter * sizeof *S.after);
+        }
+        S.after[S.nafter++] = (struct after){seq, fn, arg};
+    }
     uv_cond_signal(&S.cv);
     uv_mutex_unlock(&S.mu);
     return seq;
@@ -182,6 +220,12 @@ void yq_wal_sync_stop(void) {
     uv_mutex_unlock(&S.mu);
     uv_thread_join(&S.thread); /* it syncs what was requested before it ends */
     S.started = 0;
+    uv_mutex_lock(&S.mu);
+    run_after(S.synced, S.failed); /* none left: the thread ran them (defensive) */
+    uv_mutex_unlock(&S.mu);
+    free(S.after);
+    S.after = NULL;
+    S.nafter = S.capafter = 0;
     uv_close((uv_handle_t *)&S.async, NULL);
     S.on_synced(S.synced, S.failed);
     S.failed = 0;

@@ -7,7 +7,9 @@
  * fsync it. It then calls yq_wal_sync_request(), which returns a sequence
  * number and wakes this thread; the thread runs fdatasync() on the WAL file
  * and reports back to the loop (a uv_async_t) the highest sequence number
- * that is now on disk. Only then are the requests of those commits answered.
+ * that is now on disk. Only then are the requests of those commits answered:
+ * their held answers are sent by this thread right after the fdatasync
+ * (yq_wal_sync_request_then, batch.h).
  *
  * Why this is as durable as synchronous=FULL for every answered request:
  *   - fdatasync() of the WAL file flushes everything written to it before
@@ -44,6 +46,12 @@ int yq_wal_sync_running(void);
 /* After a commit: the sequence number that on_synced will
  * report once that commit is on disk. */
 uint64_t yq_wal_sync_request(void);
+/* The same, and fn(arg, err) runs ON THE SYNC THREAD right after the
+ * fdatasync that covers the commit (err != 0: it failed), before on_synced
+ * reports it on the loop. fn must not touch the loop's state; the group
+ * commit sends its held answers from there (batch.h). */
+typedef void (*yq_wal_after_fn)(void *arg, int err);
+uint64_t yq_wal_sync_request_then(yq_wal_after_fn fn, void *arg);
 /* Lets the thread sync what was requested, joins it, reports the last
  * on_synced (on the calling thread) and closes the handles; safe to call
  * twice. */

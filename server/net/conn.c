@@ -28,11 +28,14 @@
  */
 #include "net/conn.h"
 
+#include <errno.h>
 #include <llhttp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -62,7 +65,7 @@ typedef struct pending {
     int status;
     size_t resp_bytes;
     unsigned keep_alive : 1, headers_done : 1, queued : 1, dispatched : 1, done : 1, send_continue : 1,
-        engine_error : 1;
+        engine_error : 1, writes : 1;
 } pending_t;
 
 struct yq_conn {
@@ -88,9 +91,18 @@ struct yq_conn {
 
     yq_buf_t inbuf; /* unparsed input held while the pipeline is full */
     size_t writes_pending;
-    size_t ready_bytes; /* answered bytes at the head of the queue not yet written */
+    size_t writes_out; /* dispatched requests that may write, not yet answered */
+    /* Answers held until their commit is durable (see "held answers"). */
+    size_t held;         /* held items not yet back from the sync thread */
+    size_t held_loop;    /* of those, items the loop itself will write */
+    uint64_t held_scope; /* the hold scope of this connection's newest item */
+    size_t held_index;   /* that item's index in the scope */
+    yq_buf_t behind;     /* answered outside a hold while items are out: sent after them */
+    atomic_int stalled;  /* the sync thread could not write everything: the loop writes the rest */
+    size_t ready_bytes;  /* answered bytes at the head of the queue not yet written */
     unsigned in_parse : 1, flush_wanted : 1, stop_parsing : 1, closing : 1, shutting : 1, close_after_write : 1,
-        draining : 1, eof : 1, read_paused : 1, reading : 1, loop_closed : 1, in_llhttp : 1;
+        draining : 1, eof : 1, read_paused : 1, reading : 1, loop_closed : 1, in_llhttp : 1, close_deferred : 1,
+        shutdown_deferred : 1;
 };
 
 typedef struct {
@@ -552,6 +564,11 @@ static void dispatch_ready(yq_conn_t *c) {
     if (!p)
         return;
     p->dispatched = 1;
+    /* A request pipelined behind one that may write is parsed only once that
+     * one is answered, so that it sees the write (its transaction is then
+     * committed). Reads alone are dispatched back to back. */
+    p->writes = p->req.method != YQ_M_GET && p->req.method != YQ_M_HEAD;
+    c->writes_out += p->writes;
     ninflight++;
     yq_http_dispatch(&p->req);
 }
@@ -570,7 +587,7 @@ static void conn_process(yq_conn_t *c, const char *data, size_t len) {
             c->in_parse = 1;
             continue;
         }
-        if (c->nqueue >= MAX_PIPELINE) {
+        if (c->nqueue >= MAX_PIPELINE || c->writes_out) {
             yq_buf_append(&c->inbuf, p, (size_t)(end - p));
             c->read_paused = 1;
             if (!c->loopback && c->reading) {
@@ -613,7 +630,7 @@ static void conn_process(yq_conn_t *c, const char *data, size_t len) {
 
 /* Resumes parsing held input once the pipeline has room again. */
 static void conn_pump(yq_conn_t *c) {
-    while (c->read_paused && !c->closing && !c->in_parse && c->nqueue < MAX_PIPELINE / 2) {
+    while (c->read_paused && !c->closing && !c->in_parse && c->nqueue < MAX_PIPELINE / 2 && !c->writes_out) {
         c->read_paused = 0;
         yq_buf_t held = c->inbuf;
         memset(&c->inbuf, 0, sizeof c->inbuf);
@@ -643,15 +660,10 @@ static void after_write(uv_write_t *req, int status) {
         timer_start(c, settings.idle_timeout_ms);
 }
 
-/* Sends the bytes in b (the caller keeps b). A client whose unsent bytes
- * have passed the bound when more is to be sent is cut (so one response of
- * any size still goes out). */
-static void conn_write(yq_conn_t *c, yq_buf_t *b) {
-    if (c->loopback) {
-        if (!c->loop_closed)
-            yq_buf_append(&c->loop_out, b->data, b->len);
-        return;
-    }
+/* Sends len bytes now or queues them (the caller keeps data). A client whose
+ * unsent bytes have passed the bound when more is to be sent is cut (so one
+ * response of any size still goes out). */
+static void conn_send(yq_conn_t *c, const char *data, size_t len) {
     size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
     if (queued > settings.max_write_queue) {
         yq_log_warn("%s: client does not read its responses (%zu bytes queued); closing", c->peer, queued);
@@ -661,20 +673,20 @@ static void conn_write(yq_conn_t *c, yq_buf_t *b) {
     size_t off = 0;
     if (!c->writes_pending) {
         /* The common case: the socket takes it all now, nothing is queued. */
-        uv_buf_t now = uv_buf_init(b->data, (unsigned)b->len);
+        uv_buf_t now = uv_buf_init((char *)data, (unsigned)len);
         int n = uv_try_write((uv_stream_t *)&c->tcp, &now, 1);
         if (n < 0 && n != UV_EAGAIN) {
             conn_close(c);
             return;
         }
         off = n > 0 ? (size_t)n : 0;
-        if (off == b->len)
+        if (off == len)
             return;
     }
     write_req_t *w = yq_xmalloc(sizeof *w);
-    w->len = b->len - off;
+    w->len = len - off;
     w->data = yq_xmalloc(w->len);
-    memcpy(w->data, b->data + off, w->len);
+    memcpy(w->data, data + off, w->len);
     uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
     int err = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
     if (err) {
@@ -684,6 +696,157 @@ static void conn_write(yq_conn_t *c, yq_buf_t *b) {
         return;
     }
     c->writes_pending++;
+}
+
+/* ---- held answers -----------------------------------------------------------
+ *
+ * The group commit (db/batch.h) answers its jobs as soon as their COMMIT has
+ * written the WAL, inside a hold scope (yq_conn_hold_begin/end): what those
+ * answers would write to a socket is kept instead, as one item per
+ * connection, and handed with the commit to the WAL sync thread. That thread
+ * sends the items right after the fdatasync that makes the commit durable
+ * (yq_conn_held_send), so no byte of an answer leaves before its write is on
+ * disk, and the loop does not spend its time in the TCP stack. The items come
+ * back to the loop (yq_conn_held_finish), which writes whatever the thread
+ * could not (a full socket buffer) through libuv as usual.
+ *
+ * Order on a connection is kept by these rules:
+ *   - while items are out, bytes answered outside a hold wait in `behind`;
+ *     they go out when the last item is back, or join the connection's next
+ *     item (they were answered before it);
+ *   - an item is the thread's to write only when libuv has nothing queued
+ *     for the connection and no earlier item is the loop's; otherwise the
+ *     loop writes it when it comes back (items come back in order);
+ *   - once the thread fails to write an item whole it marks the connection
+ *     stalled and leaves its later items to the loop.
+ * A connection with items out is neither closed nor shut down (its socket
+ * must stay the same file); that waits for the last item. If the fdatasync
+ * failed, nothing is sent: those connections are closed unanswered. */
+typedef struct {
+    yq_conn_t *c;        /* loop side only */
+    int fd;              /* the socket; -1: the loop writes this item */
+    atomic_int *stalled; /* the connection's */
+    char *data;
+    size_t len;
+    size_t sent; /* by the thread */
+    int failed;  /* the thread's send failed (not for a full buffer) */
+} held_item_t;
+
+struct yq_held {
+    held_item_t *items;
+    size_t n;
+};
+
+static struct {
+    int on;
+    uint64_t scope; /* the number of the current or last scope */
+    held_item_t *items;
+    size_t n, cap;
+} hold;
+
+void yq_conn_hold_begin(void) {
+    hold.on = 1;
+    hold.scope++;
+    hold.items = NULL;
+    hold.n = hold.cap = 0;
+}
+
+yq_held_t *yq_conn_hold_end(void) {
+    hold.on = 0;
+    if (!hold.n)
+        return NULL;
+    yq_held_t *h = yq_xmalloc(sizeof *h);
+    *h = (yq_held_t){hold.items, hold.n};
+    hold.items = NULL;
+    hold.n = hold.cap = 0;
+    return h;
+}
+
+static void held_add(yq_conn_t *c, const char *data, size_t len) {
+    if (c->held && c->held_scope == hold.scope) { /* a second answer in this scope */
+        held_item_t *it = &hold.items[c->held_index];
+        it->data = yq_xrealloc(it->data, it->len + len);
+        memcpy(it->data + it->len, data, len);
+        it->len += len;
+        return;
+    }
+    if (hold.n == hold.cap) {
+        hold.cap = hold.cap ? 2 * hold.cap : 64;
+        hold.items = yq_xrealloc(hold.items, hold.cap * sizeof *hold.items);
+    }
+    held_item_t *it = &hold.items[hold.n];
+    uv_os_fd_t fd = -1;
+    int direct = !c->writes_pending && !c->held_loop && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0;
+    size_t before = c->behind.len;
+    *it = (held_item_t){.c = c, .fd = direct ? fd : -1, .stalled = &c->stalled, .len = before + len};
+    it->data = yq_xmalloc(it->len);
+    if (before)
+        memcpy(it->data, c->behind.data, before);
+    memcpy(it->data + before, data, len);
+    yq_buf_reset(&c->behind);
+    c->held++;
+    c->held_loop += !direct;
+    c->held_scope = hold.scope;
+    c->held_index = hold.n++;
+}
+
+/* On the sync thread: touches nothing but the items. */
+void yq_conn_held_send(yq_held_t *h, int err) {
+    for (size_t i = 0; i < h->n && !err; i++) {
+        held_item_t *it = &h->items[i];
+        if (it->fd < 0 || atomic_load(it->stalled))
+            continue;
+        while (it->sent < it->len) {
+            ssize_t n = send(it->fd, it->data + it->sent, it->len - it->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                it->sent += (size_t)n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            it->failed = n < 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+            break;
+        }
+        if (it->sent < it->len)
+            atomic_store(it->stalled, 1);
+    }
+}
+
+static void held_done(yq_conn_t *c);
+
+void yq_conn_held_finish(yq_held_t *h, int err) {
+    for (size_t i = 0; i < h->n; i++) {
+        held_item_t *it = &h->items[i];
+        yq_conn_t *c = it->c;
+        c->held--;
+        c->held_loop -= it->fd < 0;
+        if (err || it->failed)
+            conn_close(c); /* deferred while other items are out */
+        else if (!c->closing && it->sent < it->len)
+            conn_send(c, it->data + it->sent, it->len - it->sent);
+        else if (!c->closing && !c->shutting && !(c->cur && !c->cur->headers_done))
+            timer_start(c, settings.idle_timeout_ms); /* as after_write */
+        free(it->data);
+        if (!c->held)
+            held_done(c);
+    }
+    free(h->items);
+    free(h);
+}
+
+/* Sends (or queues) the bytes in b; the caller keeps b. */
+static void conn_write(yq_conn_t *c, yq_buf_t *b) {
+    if (c->loopback) {
+        if (!c->loop_closed)
+            yq_buf_append(&c->loop_out, b->data, b->len);
+        return;
+    }
+    if (hold.on)
+        held_add(c, b->data, b->len);
+    else if (c->held)
+        yq_buf_append(&c->behind, b->data, b->len);
+    else
+        conn_send(c, b->data, b->len);
 }
 
 /* 1 while a request whose headers have arrived is not yet answered. */
@@ -784,6 +947,8 @@ void yq_reply(yq_req_t *req, int status, const char *content_type, const void *b
     yq_log_info("%s %s %s %d %zu %lluus", req->peer, req->method_name, log_path(req), status, len,
                 (unsigned long long)micros);
     yq_conn_t *c = p->conn;
+    if (c && p->writes)
+        c->writes_out--;
     if (!c) { /* orphaned: the client has gone */
         pending_free(p);
         return;
@@ -816,6 +981,7 @@ static void conn_free(yq_conn_t *c) {
     yq_buf_free(&c->value);
     yq_buf_free(&c->inbuf);
     yq_buf_free(&c->loop_out);
+    yq_buf_free(&c->behind);
     free(c);
 }
 
@@ -868,6 +1034,10 @@ static void conn_close(yq_conn_t *c) {
         return;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
+    if (c->held) { /* the sync thread may still write to the socket */
+        c->close_deferred = 1;
+        return;
+    }
     uv_close((uv_handle_t *)&c->timer, on_close);
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
@@ -897,8 +1067,35 @@ static void conn_shutdown(yq_conn_t *c) {
     if (!c->reading && !c->eof)
         conn_pump(c);
     timer_stop(c);
+    if (c->held) { /* after the held answers */
+        c->shutdown_deferred = 1;
+        return;
+    }
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown))
         conn_close(c);
+}
+
+/* The last held item of c is back: what waited for it now happens. */
+static void held_done(yq_conn_t *c) {
+    atomic_store(&c->stalled, 0);
+    if (c->close_deferred) {
+        c->close_deferred = 0;
+        yq_buf_free(&c->behind);
+        uv_close((uv_handle_t *)&c->timer, on_close);
+        uv_close((uv_handle_t *)&c->tcp, on_close);
+        return;
+    }
+    if (c->closing)
+        return;
+    if (c->behind.len) {
+        conn_send(c, c->behind.data, c->behind.len);
+        yq_buf_free(&c->behind);
+    }
+    if (c->shutdown_deferred && !c->closing) {
+        c->shutdown_deferred = 0;
+        if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown))
+            conn_close(c);
+    }
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -926,7 +1123,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         c->reading = 0;
         if (c->shutting || !answers_pending(c))
             conn_close(c);
-        else
+        else if (!c->read_paused) /* held input is complete bytes: still parsed */
             c->stop_parsing = 1;
         return;
     }
@@ -1007,9 +1204,9 @@ void yq_conn_drain_all(void) {
         c->draining = 1;
         if (has_inflight(c))
             continue;
-        if (c->writes_pending && !c->shutting)
+        if ((c->writes_pending || c->held) && !c->shutting)
             conn_shutdown(c); /* the last response first, then close */
-        else if (!c->writes_pending)
+        else if (!c->writes_pending && !c->held)
             conn_close(c);
     }
 }

@@ -48,6 +48,19 @@ void yq_conn_drain_all(void);
 /* Closes every connection now (the drain timed out). */
 void yq_conn_abort_all(void);
 
+/* Answers held until a commit is durable (the group commit's hold, see
+ * db/batch.h and "held answers" in conn.c). Between begin and end, what
+ * answers would write to sockets is kept; end returns it (NULL: nothing).
+ * yq_conn_held_send() runs on the WAL sync thread once the commit is on
+ * disk (err != 0: the fdatasync failed, nothing is sent) and writes what it
+ * can; yq_conn_held_finish() then runs on the loop with the same err, writes
+ * the rest and frees h. */
+typedef struct yq_held yq_held_t;
+void yq_conn_hold_begin(void);
+yq_held_t *yq_conn_hold_end(void);
+void yq_conn_held_send(yq_held_t *h, int err);
+void yq_conn_held_finish(yq_held_t *h, int err);
+
 /* In-process connections (tests, fuzzing). The caller frees with
  * yq_conn_loopback_free(); requests still being handled then are answered
  * into the void. */
