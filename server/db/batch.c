@@ -143,10 +143,12 @@ static void on_synced(uint64_t seq, int err) {
     size_t k = 0;
     while (k < B.held_len && B.held[k].seq <= seq)
         k++;
-    for (size_t i = 0; i < k; i++)
-        B.hold->finish(B.held[i].held, err);
-    memmove(B.held, B.held + k, (B.held_len - k) * sizeof *B.held);
-    B.held_len -= k;
+    if (k) {
+        for (size_t i = 0; i < k; i++)
+            B.hold->finish(B.held[i].held, err);
+        memmove(B.held, B.held + k, (B.held_len - k) * sizeof *B.held);
+        B.held_len -= k;
+    }
     size_t n = 0;
     while (n < B.wait_len && B.wait[n].seq <= seq)
         n++;
