@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/session_cache.h"
 #include "auth/token.h"
 #include "core/timeutil.h"
 #include "core/alloc.h"
@@ -129,6 +130,16 @@ static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     yq_db_t *db = yq_db_main();
     unsigned char hash[YQ_TOKEN_HASH_BYTES];
     yq_token_hash(token, hash);
+    const yq_session_cached_t *hit = yq_session_cache_get(hash);
+    if (hit) {
+        int64_t now = yq_now();
+        /* Expired, or due for its last-seen update: the lookup below does it. */
+        if (now - hit->last_seen_at < 60 && now - hit->created_at <= YQ_SESSION_MAX_SECONDS) {
+            yq_principal_t *p = yq_arena_alloc(req->arena, sizeof *p);
+            *p = hit->principal;
+            return p;
+        }
+    }
     sqlite3_stmt *st = yq_db_stmt(db, "SELECT s.id, s.created_at, s.last_seen_at, s.csrf_token, "
                                       "u.id, u.login, u.org_id, u.group_id, u.roles, o.zone_id "
                                       "FROM sessions s JOIN users u ON u.id = s.user_id "
@@ -153,6 +164,8 @@ static yq_principal_t *from_session(yq_req_t *req, const char *token) {
     sqlite3_reset(st);
     if (now - seen >= 60)
         touch("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", id, now);
+    else
+        yq_session_cache_put(hash, &(yq_session_cached_t){*p, created, seen});
     return p;
 }
 

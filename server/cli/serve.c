@@ -14,6 +14,7 @@
 #include "api/routes.h"
 #include "api/stats_fold.h"
 #include "auth/principal.h"
+#include "auth/session_cache.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -117,6 +118,7 @@ static void stop_batch(void *ctx) {
     (void)ctx;
     yq_batch_stop();
     yq_checkpoint_stop();
+    yq_session_cache_stop();
 }
 
 int yq_cli_serve(int argc, char **argv) {
@@ -144,6 +146,7 @@ int yq_cli_serve(int argc, char **argv) {
         return 1;
     }
     yq_api_register();
+    yq_session_cache_start(db);
     yq_log_info("database %s, web %s", path, web);
     /* Group commit for every write that goes through it (db/batch.h), and
      * the bookings' no-show sweep; both stop when the server begins to stop. */
