@@ -1,14 +1,15 @@
 /*
  * Bookings (DOMAIN.md "Bookings", API.md "Which refusal wins").
  *
- * Creating a booking: the handler reads what the rules need (instrument,
- * user, qualification), asks the pure rules (domain/booking_rules.h) for the
- * first refusal, computes the fee estimate (domain/fees.h), and submits a
- * job to the group commit (db/batch.h). The job inserts the booking; the
- * trigger bookings_no_overlap_insert (migration 030) refuses an overlap
- * inside the same transaction, which the job reports as 409 slot_taken. The
- * answer is built from the values written and sent only after the COMMIT is
- * on disk.
+ * Creating a booking: the handler submits a job to the group commit
+ * (db/batch.h), and the job does the rest inside the batch's write
+ * transaction: it reads what the rules need (caller, instrument, user,
+ * qualification), asks the pure rules (domain/booking_rules.h) for the first
+ * refusal, computes the fee estimate (domain/fees.h) and inserts the booking;
+ * the trigger bookings_no_overlap_insert (migration 030) refuses an overlap,
+ * which the job reports as 409 slot_taken. A refusal is answered at once
+ * (nothing was written); a booking's answer is built from the values written
+ * and sent only after the COMMIT is on disk.
  *
  * Recurring bookings ({"repeat": {"weekly": N, "mode": ...}}) are N weekly
  * occurrences in one job: all_or_nothing rolls back the job's savepoint when
@@ -17,8 +18,8 @@
  * Idempotency-Key: the first successful answer to a key is stored with the
  * booking, per user, with a hash of the request body; the same key again
  * gets that answer (and no second booking), a different body with the same
- * key 409 idempotency_key_reused. The lookup is repeated inside the job, so
- * two concurrent requests with one key cannot both insert.
+ * key 409 idempotency_key_reused. The lookup runs inside the job, so two
+ * concurrent requests with one key cannot both insert.
  *
  * Transitions (cancel, approve, reject, checkin, checkout) run as jobs too:
  * each re-reads the booking inside the transaction, checks who may do it and
@@ -66,6 +67,7 @@ typedef struct {
     char key[129];
     unsigned char hash[crypto_hash_sha256_BYTES];
     /* result */
+    int answered; /* the checks refused the request and answered it */
     int status;
     char *response;
 } create_t;
@@ -218,10 +220,14 @@ static char *created_text(create_t *c) {
     return text;
 }
 
+static int create_check(create_t *c);
+
 static int run_create(void *ctx) {
     create_t *c = ctx;
-    if (c->key[0] && idem_lookup(c))
-        return 0;
+    if (create_check(c) < 0) {
+        c->answered = 1;
+        return 0; /* nothing written */
+    }
     int64_t *ids = c->ids, now = yq_now(), series = 0;
     c->created_at = now;
     int made = 0;
@@ -249,6 +255,10 @@ static int run_create(void *ctx) {
 
 static void after_create(void *ctx, int rc) {
     create_t *c = ctx;
+    if (c->answered) {
+        create_free(c);
+        return;
+    }
     /* Built here rather than in the transaction, which every other write of
      * the batch waits for. */
     if (rc >= 0 && c->status == 201 && !c->response)
@@ -377,11 +387,10 @@ static void estimate(const yq_bk_instrument_t *ins, const booker_t *b, create_t 
         c->fee[i] = yq_fee_estimate(&ins->in, tier, c->end[i] - c->start[i]);
 }
 
-/* Would the job refuse the request as slot_taken with what is committed now?
- * (all_or_nothing: any occurrence taken; skip_taken: all of them.) Only an
- * early answer that spares the write transaction for conflicts: a slot free
- * here may still be taken before the job runs, which the trigger of migration
- * 030 refuses inside the transaction. */
+/* Would the insert refuse the request as slot_taken? (all_or_nothing: any
+ * occurrence taken; skip_taken: all of them.) Read in the job's transaction,
+ * so it is exact; it only spares a conflict the insert and its savepoint
+ * rollback. The trigger of migration 030 is what refuses an overlap. */
 static int slots_taken(const create_t *c) {
     int taken = 0;
     for (int i = 0; i < c->n; i++)
@@ -435,13 +444,12 @@ static int read_create(yq_req_t *req, const yq_principal_t *p, const cJSON *body
  * too_long, outside_open_hours, too_soon, too_far_ahead); 401; 403 not a
  * researcher or PI; 404 no such instrument; 409 slot_taken or
  * idempotency_key_reused. */
-static create_t *create_checked(yq_req_t *req) {
+static int create_check(create_t *c) {
+    yq_req_t *req = c->req;
     const yq_principal_t *p = yq_auth_require_role(req, YQ_SCOPE_ALL, YQ_ROLE_RESEARCHER | YQ_ROLE_PI);
     cJSON *body;
     if (!p || yq_api_body(req, &body))
-        return NULL;
-    create_t *c = yq_xcalloc(1, sizeof *c);
-    c->req = req;
+        return -1;
     c->user_id = p->user_id;
     yq_bk_instrument_t ins;
     booker_t b;
@@ -463,29 +471,27 @@ static create_t *create_checked(yq_req_t *req) {
     c->instrument_name_en = ins.in.name_en;
     c->needs_pi = b.requires_pi && !b.leads;
     c->needs_operator = ins.in.requires_approval && !yq_bk_is_staff(&ins, p);
-    if (slots_taken(c)) { /* a slot already taken in committed data: 409 without a write */
+    if (slots_taken(c)) { /* a slot already taken: 409 without trying the insert */
         yq_reply_error(req, 409, "slot_taken", "That time is already booked or blocked.", NULL);
         goto fail;
     }
     estimate(&ins, &b, c);
     cJSON_Delete(body);
-    return c;
+    return 0;
 fail:
     cJSON_Delete(body);
-    create_free(c);
-    return NULL;
+    return -1;
 }
 
 static void booking_create(yq_req_t *req) {
-    /* The reads of the checks share one read transaction (one snapshot, and
-     * the WAL read lock taken once rather than for every statement). */
-    yq_db_t *db = yq_db_main();
-    int txn = sqlite3_get_autocommit(yq_db_handle(db)) && yq_db_exec(db, "BEGIN") == 0;
-    create_t *c = create_checked(req);
-    if (txn && yq_db_exec(db, "COMMIT") < 0)
-        yq_db_rollback(db);
-    if (c)
-        yq_batch_submit(run_create, after_create, c);
+    /* Everything, the checks included, runs in the group commit's write
+     * transaction: its reads take no read lock of their own, and they see
+     * the bookings made just before in the same batch. A refusal is
+     * answered from there at once (it writes nothing); a booking is answered
+     * once its commit is durable. */
+    create_t *c = yq_xcalloc(1, sizeof *c);
+    c->req = req;
+    yq_batch_submit(run_create, after_create, c);
 }
 
 /* ---- reading ----------------------------------------------------------- */
