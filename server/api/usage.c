@@ -49,6 +49,7 @@ typedef struct {
     char *reason;
     yq_usage_refusal_t why;
     cJSON *out;
+    int answered; /* refused by the request checks, and answered */
 } job_t;
 
 static void job_free(job_t *j) {
@@ -59,6 +60,10 @@ static void job_free(job_t *j) {
 
 static void after_job(void *ctx, int rc) {
     job_t *j = ctx;
+    if (j->answered) {
+        job_free(j);
+        return;
+    }
     if (j->why.status)
         yq_reply_error(j->req, j->why.status, j->why.code, j->why.message, j->why.field);
     else if (rc == YQ_DB_CONSTRAINT)
@@ -72,8 +77,14 @@ static void after_job(void *ctx, int rc) {
     job_free(j);
 }
 
+static int read_record(job_t *j);
+
 static int run_record(void *ctx) {
     job_t *j = ctx;
+    if (read_record(j) < 0) {
+        j->answered = 1;
+        return 0; /* nothing written */
+    }
     j->in.now = yq_now();
     int64_t id = yq_usage_record(&j->in, j->p, &j->why, &j->out);
     if (id < 0)
@@ -96,11 +107,20 @@ static int require_staff(yq_req_t *req, const yq_principal_t *p) {
  * 404 no such instrument; 409 usage_overlap, period_closed,
  * already_recorded, invalid_state. */
 static void usage_create(yq_req_t *req) {
+    /* The caller and the body are read in the job too, inside the group
+     * commit's transaction: no read transaction of their own per request. */
+    job_t *j = yq_xcalloc(1, sizeof *j);
+    j->req = req;
+    yq_batch_submit(run_record, after_job, j);
+}
+
+/* The request into j->in; answers a refusal itself and returns -1. */
+static int read_record(job_t *j) {
+    yq_req_t *req = j->req;
     const yq_principal_t *p = yq_auth_require(req, YQ_SCOPE_USAGE_WRITE);
     cJSON *body = NULL;
     if (!p || require_staff(req, p) || yq_api_body(req, &body))
-        return;
-    job_t *j = yq_xcalloc(1, sizeof *j);
+        return -1;
     yq_usage_new_t *in = &j->in;
     const char *mode = NULL;
     if (yq_api_int(req, body, "instrument_id", 1, 1, INT64_MAX, &in->instrument_id, NULL) ||
@@ -111,18 +131,16 @@ static void usage_create(yq_req_t *req) {
         yq_api_int(req, body, "samples", 0, 0, MAX_SAMPLES, &in->samples, NULL) ||
         yq_api_enum(req, body, "service_mode", 0, modes, &mode)) {
         cJSON_Delete(body);
-        job_free(j);
-        return;
+        return -1;
     }
     cJSON_Delete(body);
-    j->req = req;
     j->p = p;
     for (int i = 0; mode && modes[i]; i++) /* keep the static name: the body is gone */
         if (strcmp(mode, modes[i]) == 0)
             in->service_mode = modes[i];
     in->source = p->via_token ? "agent" : "manual";
     in->recorded_by = p->user_id;
-    yq_batch_submit(run_record, after_job, j);
+    return 0;
 }
 
 static int run_correct(void *ctx) {
