@@ -726,8 +726,9 @@ typedef struct {
     yq_conn_t *c;        /* loop side only */
     int fd;              /* the socket; -1: the loop writes this item */
     atomic_int *stalled; /* the connection's */
-    char *data;
-    size_t len;
+    char *data;          /* set at yq_conn_hold_end: own, or in the scope's bytes at off */
+    char *own;           /* a second answer in one scope: the item's bytes, copied together */
+    size_t off, len;
     size_t sent; /* by the thread */
     int failed;  /* the thread's send failed (not for a full buffer) */
 } held_item_t;
@@ -735,6 +736,7 @@ typedef struct {
 struct yq_held {
     held_item_t *items;
     size_t n;
+    yq_buf_t bytes; /* the items' bytes, one after the other */
 };
 
 static struct {
@@ -742,6 +744,7 @@ static struct {
     uint64_t scope; /* the number of the current or last scope */
     held_item_t *items;
     size_t n, cap;
+    yq_buf_t bytes;
 } hold;
 
 void yq_conn_hold_begin(void) {
@@ -749,6 +752,7 @@ void yq_conn_hold_begin(void) {
     hold.scope++;
     hold.items = NULL;
     hold.n = hold.cap = 0;
+    memset(&hold.bytes, 0, sizeof hold.bytes);
 }
 
 yq_held_t *yq_conn_hold_end(void) {
@@ -756,17 +760,23 @@ yq_held_t *yq_conn_hold_end(void) {
     if (!hold.n)
         return NULL;
     yq_held_t *h = yq_xmalloc(sizeof *h);
-    *h = (yq_held_t){hold.items, hold.n};
+    *h = (yq_held_t){hold.items, hold.n, hold.bytes};
+    for (size_t i = 0; i < h->n; i++)
+        h->items[i].data = h->items[i].own ? h->items[i].own : h->bytes.data + h->items[i].off;
     hold.items = NULL;
     hold.n = hold.cap = 0;
+    memset(&hold.bytes, 0, sizeof hold.bytes);
     return h;
 }
 
 static void held_add(yq_conn_t *c, const char *data, size_t len) {
     if (c->held && c->held_scope == hold.scope) { /* a second answer in this scope */
         held_item_t *it = &hold.items[c->held_index];
-        it->data = yq_xrealloc(it->data, it->len + len);
-        memcpy(it->data + it->len, data, len);
+        char *both = yq_xmalloc(it->len + len);
+        memcpy(both, it->own ? it->own : hold.bytes.data + it->off, it->len);
+        memcpy(both + it->len, data, len);
+        free(it->own);
+        it->own = both;
         it->len += len;
         return;
     }
@@ -778,11 +788,11 @@ static void held_add(yq_conn_t *c, const char *data, size_t len) {
     uv_os_fd_t fd = -1;
     int direct = !c->writes_pending && !c->held_loop && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0;
     size_t before = c->behind.len;
-    *it = (held_item_t){.c = c, .fd = direct ? fd : -1, .stalled = &c->stalled, .len = before + len};
-    it->data = yq_xmalloc(it->len);
+    *it = (held_item_t){
+        .c = c, .fd = direct ? fd : -1, .stalled = &c->stalled, .off = hold.bytes.len, .len = before + len};
     if (before)
-        memcpy(it->data, c->behind.data, before);
-    memcpy(it->data + before, data, len);
+        yq_buf_append(&hold.bytes, c->behind.data, before);
+    yq_buf_append(&hold.bytes, data, len);
     yq_buf_reset(&c->behind);
     c->held++;
     c->held_loop += !direct;
@@ -826,11 +836,12 @@ void yq_conn_held_finish(yq_held_t *h, int err) {
             conn_send(c, it->data + it->sent, it->len - it->sent);
         else if (!c->closing && !c->shutting && !(c->cur && !c->cur->headers_done))
             timer_start(c, settings.idle_timeout_ms); /* as after_write */
-        free(it->data);
+        free(it->own);
         if (!c->held)
             held_done(c);
     }
     free(h->items);
+    yq_buf_free(&h->bytes);
     free(h);
 }
 
