@@ -222,6 +222,17 @@ static char *created_text(create_t *c) {
 
 static int create_check(create_t *c);
 
+/* The job ends without a booking: a taken slot (the trigger of migration
+ * 030 refused the insert) is answered at once, as nothing is kept to wait
+ * for; other errors after the commit. Returns rc. */
+static int refused(create_t *c, int64_t rc) {
+    if (rc == YQ_DB_CONSTRAINT) {
+        yq_reply_error(c->req, 409, "slot_taken", "That time is already booked or blocked.", NULL);
+        c->answered = 1;
+    }
+    return (int)rc;
+}
+
 static int run_create(void *ctx) {
     create_t *c = ctx;
     if (create_check(c) < 0) {
@@ -236,7 +247,7 @@ static int run_create(void *ctx) {
         if (ids[i] == YQ_DB_CONSTRAINT && c->skip_taken)
             continue;
         if (ids[i] < 0)
-            return (int)ids[i];
+            return refused(c, ids[i]);
         if (!series)
             series = ids[i];
         made++;
@@ -244,7 +255,7 @@ static int run_create(void *ctx) {
             return YQ_DB_ERROR;
     }
     if (!made)
-        return YQ_DB_CONSTRAINT;
+        return refused(c, YQ_DB_CONSTRAINT);
     c->status = 201;
     if (!c->key[0])
         return 0; /* the loop writes the answer, after the commit (after_create) */
@@ -387,17 +398,6 @@ static void estimate(const yq_bk_instrument_t *ins, const booker_t *b, create_t 
         c->fee[i] = yq_fee_estimate(&ins->in, tier, c->end[i] - c->start[i]);
 }
 
-/* Would the insert refuse the request as slot_taken? (all_or_nothing: any
- * occurrence taken; skip_taken: all of them.) Read in the job's transaction,
- * so it is exact; it only spares a conflict the insert and its savepoint
- * rollback. The trigger of migration 030 is what refuses an overlap. */
-static int slots_taken(const create_t *c) {
-    int taken = 0;
-    for (int i = 0; i < c->n; i++)
-        taken += yq_bk_slot_taken(c->instrument_id, c->start[i], c->end[i]) == 1;
-    return c->skip_taken ? taken == c->n : taken > 0;
-}
-
 /* Reads the Idempotency-Key header and hashes the body; answers 400 when
  * the key is too long. */
 static int read_key(yq_req_t *req, create_t *c) {
@@ -471,10 +471,6 @@ static int create_check(create_t *c) {
     c->instrument_name_en = ins.in.name_en;
     c->needs_pi = b.requires_pi && !b.leads;
     c->needs_operator = ins.in.requires_approval && !yq_bk_is_staff(&ins, p);
-    if (slots_taken(c)) { /* a slot already taken: 409 without trying the insert */
-        yq_reply_error(req, 409, "slot_taken", "That time is already booked or blocked.", NULL);
-        goto fail;
-    }
     estimate(&ins, &b, c);
     cJSON_Delete(body);
     return 0;

@@ -128,22 +128,6 @@ int yq_bk_instrument_load(int64_t id, yq_arena_t *a, yq_bk_instrument_t *out) {
     return 0;
 }
 
-int yq_bk_slot_taken(int64_t instrument_id, int64_t start, int64_t end) {
-    yq_db_t *db = yq_db_main();
-    /* The test of the trigger bookings_no_overlap_insert (migration 030). */
-    sqlite3_stmt *st = yq_db_stmt(db, "SELECT coalesce((SELECT b.start FROM bookings b WHERE b.instrument_id = ?1 "
-                                      "AND " YQ_BK_LIVE_B_STATUS " AND b.end > ?2 ORDER BY b.end LIMIT 1) < ?3, "
-                                      "0) OR EXISTS (SELECT 1 FROM blocks k WHERE k.instrument_id = ?1 "
-                                      "AND k.end > ?2 AND k.start < ?3)");
-    sqlite3_bind_int64(st, 1, instrument_id);
-    sqlite3_bind_int64(st, 2, start);
-    sqlite3_bind_int64(st, 3, end);
-    int rc = yq_db_step(db, st);
-    int taken = rc == 1 ? sqlite3_column_int(st, 0) : rc;
-    sqlite3_reset(st);
-    return taken;
-}
-
 int yq_bk_instrument_visible(const yq_bk_instrument_t *ins, const yq_principal_t *p) {
     return yq_instr_visible(p, ins->in.owner_org_id, ins->in.share_mode, ins->retired);
 }

@@ -38,10 +38,6 @@ typedef struct {
  * memory while the catalogue does not change). Returns 0, or -1 when there
  * is none. */
 int yq_bk_instrument_load(int64_t id, yq_arena_t *a, yq_bk_instrument_t *out);
-/* Is [start, end) of the instrument taken by a live booking or a block, as
- * far as committed data shows? 1 yes, 0 no, negative on error. A read-only
- * early answer: only the insert's trigger (migration 030) decides a booking. */
-int yq_bk_slot_taken(int64_t instrument_id, int64_t start, int64_t end);
 /* May p (NULL: anonymous) see this instrument and its calendar? (The
  * catalogue's rule, yq_instr_visible.) */
 int yq_bk_instrument_visible(const yq_bk_instrument_t *ins, const yq_principal_t *p);
