@@ -197,6 +197,14 @@ int yq_api_param_id(yq_req_t *req, size_t i, int64_t *out) {
 }
 
 void yq_api_json(yq_req_t *req, int status, cJSON *json) {
+    /* Most answers fit a scratch buffer (answers are made on the loop thread
+     * only, and yq_reply copies the body): no allocation per answer. */
+    static char scratch[65536];
+    if (json && cJSON_PrintPreallocated(json, scratch, sizeof scratch, 0)) {
+        cJSON_Delete(json);
+        yq_reply(req, status, "application/json", scratch, strlen(scratch));
+        return;
+    }
     char *text = yq_json_print(json);
     cJSON_Delete(json);
     if (!text) {

@@ -270,16 +270,14 @@ static void after_create(void *ctx, int rc) {
         create_free(c);
         return;
     }
-    /* Built here rather than in the transaction, which every other write of
-     * the batch waits for. */
-    if (rc >= 0 && c->status == 201 && !c->response)
-        c->response = created_text(c);
     if (rc == YQ_DB_CONSTRAINT)
         yq_reply_error(c->req, 409, "slot_taken", "That time is already booked or blocked.", NULL);
-    else if (rc < 0 || !c->response)
-        yq_api_internal(c->req);
-    else
+    else if (rc >= 0 && c->response) /* stored with its Idempotency-Key */
         yq_reply(c->req, c->status, "application/json", c->response, strlen(c->response));
+    else if (rc >= 0 && c->status == 201) /* built here, after the transaction every other write waits for */
+        yq_api_json(c->req, 201, created_json(c));
+    else
+        yq_api_internal(c->req);
     create_free(c);
 }
 
