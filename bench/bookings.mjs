@@ -21,12 +21,27 @@ import { buildWorld, start, sql, localMidnight, iso, PW, overlappingPairs } from
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const out = (k, v) => console.log(`${k.padEnd(48)} ${v}`);
 
-function wrk(url, args, seconds = SECONDS) {
+// Answers of POST /api/v1/bookings so far, by status, from the server's /metrics.
+async function answers(url) {
+  const text = await (await fetch(url + '/metrics')).text();
+  const by = { created: 0, conflicts: 0, other: 0 };
+  for (const m of text.matchAll(/^yiqi_http_requests_total\{route="\/api\/v1\/bookings",status="(\d+)"\} (\d+)$/gm))
+    by[m[1] === '201' ? 'created' : m[1] === '409' ? 'conflicts' : 'other'] += Number(m[2]);
+  return by;
+}
+
+// 64 clients for `seconds`. The answers are counted by the server (its
+// /metrics) and the bookings in the database file; they must agree.
+async function wrk(url, db, args, seconds = SECONDS) {
+  const a0 = await answers(url), b0 = Number(sql(db, 'SELECT count(*) FROM bookings'));
   const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '-s', join(ROOT, 'bench/bookings.lua'), url, '--', ...args],
     { encoding: 'utf8' });
-  const m = /RESULT created=(\d+) conflicts=(\d+) other=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
+  const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  return { created: +m[1], conflicts: +m[2], other: +m[3], seconds: +m[4], p99: +m[5] };
+  const a1 = await answers(url), b1 = Number(sql(db, 'SELECT count(*) FROM bookings'));
+  const got = { created: a1.created - a0.created, conflicts: a1.conflicts - a0.conflicts, other: a1.other - a0.other };
+  if (got.created !== b1 - b0) throw new Error(`201 answers ${got.created} but ${b1 - b0} new bookings in the file`);
+  return { ...got, seconds: +m[3], p99: +m[4] };
 }
 
 async function signIn(url) {
@@ -59,7 +74,7 @@ try {
   const base = localMidnight(1);
   // 1,000 instruments, 60 days of half-hour starts each: mostly successes.
   const gc0 = await groupCommits(srv.url);
-  const many = wrk(srv.url, [cookie, csrf, String(first), '1000', String(base), String(48 * 58)]);
+  const many = await wrk(srv.url, world.db, [cookie, csrf, String(first), '1000', String(base), String(48 * 58)]);
   const gc1 = await groupCommits(srv.url);
   const manyRate = Math.round(many.created / many.seconds);
   out('bookings/s, 64 clients, 1,000 instruments', `${manyRate} durable (${many.conflicts} conflicts, ${many.other} other, p99 ${many.p99} ms)`);
@@ -67,7 +82,7 @@ try {
   const ratio = manyRate / ceiling;
   out('  ratio to the bare ceiling', `${ratio.toFixed(2)}x (target >= 3x: ${ratio >= 3 ? 'met' : 'MISSED'})`);
   // One instrument, 200 candidate slots: mostly conflicts.
-  const one = wrk(srv.url, [cookie, csrf, String(world.ids.open), '1', String(base), '200']);
+  const one = await wrk(srv.url, world.db, [cookie, csrf, String(world.ids.open), '1', String(base), '200']);
   out('requests/s, 64 clients, one instrument', `${Math.round((one.created + one.conflicts) / one.seconds)} answered (${one.created} booked, ${one.conflicts} x 409, ${one.other} other, p99 ${one.p99} ms)`);
   out('overlapping live pairs afterwards', overlappingPairs(world.db));
   await srv.stop();
