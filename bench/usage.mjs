@@ -3,8 +3,8 @@
 //     synchronous=FULL, one small write per transaction) on the same disk;
 //  2. durable usage recordings/s through the real server (group commit, each
 //     record priced, chained and fsynced before its 201) with 32 clients
-//     (wrk, bench/usage.lua) on 1,000 instruments, and the chain verified
-//     afterwards;
+//     (wrk, bench/usage.lua) on 1,000 instruments, counted by the server and
+//     in the file, and the chain verified afterwards;
 //  3. GET /api/v1/usage/verify on a chain of 1,000,000 records (filled by
 //     bench/usage_fill.c with the server's own hashing code).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,6 +24,15 @@ async function signIn(url, login) {
   const body = await res.json();
   if (res.status !== 200) throw new Error(`sign-in ${login}: ${res.status}`);
   return { cookie: res.headers.getSetCookie()[0].split(';')[0], csrf: body.csrf_token };
+}
+
+// Answers of POST /api/v1/usage so far (201 and the rest), from the server's /metrics.
+async function answers(url) {
+  const text = await (await fetch(url + '/metrics')).text();
+  const by = { created: 0, other: 0 };
+  for (const m of text.matchAll(/^yiqi_http_requests_total\{route="\/api\/v1\/usage",status="(\d+)"\} (\d+)$/gm))
+    by[m[1] === '201' ? 'created' : 'other'] += Number(m[2]);
+  return by;
 }
 
 async function verify(url, cookie) {
@@ -53,12 +62,17 @@ try {
   let srv = await start(world, { args: ['--quiet'] });
   const { cookie, csrf } = await signIn(srv.url, 'opa');
   const base = localMidnight(-1) - 3600;
+  // Answered by the server (its /metrics) and new in the file: they must agree.
+  const a0 = await answers(srv.url), n0 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
   const r = spawnSync('wrk', ['-t2', '-c32', `-d${SECONDS}s`, '-s', join(ROOT, 'bench/usage.lua'), srv.url, '--',
     cookie, csrf, String(world.ids.bulk0), '1000', String(base), String(world.users.res), '2'], { encoding: 'utf8' });
-  const m = /RESULT created=(\d+) other=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
+  const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  const rate = Math.round(Number(m[1]) / Number(m[3]));
-  out('usage records/s, 32 clients, 1,000 instruments', `${rate} durable (${m[2]} refused, p99 ${m[4]} ms)`);
+  const a1 = await answers(srv.url), n1 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
+  const created = a1.created - a0.created, refused = a1.other - a0.other;
+  if (created !== n1 - n0) throw new Error(`201 answers ${created} but ${n1 - n0} new records in the file`);
+  const rate = Math.round(created / Number(m[3]));
+  out('usage records/s, 32 clients, 1,000 instruments', `${rate} durable (${refused} refused, p99 ${m[4]} ms)`);
   out('  ratio to the bare ceiling', `${(rate / ceiling).toFixed(2)}x (target >= 3x)`);
   const com = await signIn(srv.url, 'com');
   const v = await verify(srv.url, com.cookie);
