@@ -23,7 +23,11 @@ OPT := -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=
 endif
 CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE),)
-LIBS    := -luv -lsqlite3 -lcjson -lsodium -lcrypto -lxlsxwriter -lm -lpthread
+# mimalloc replaces malloc in the normal build (answers, JSON trees and SQLite
+# allocate per request; it measured 5-15% more writes per second than glibc's
+# malloc in bench/). Sanitizer builds keep the allocator the sanitizer provides.
+MALLOC_LIB := $(if $(SANITIZE),,-lmimalloc)
+LIBS    := $(MALLOC_LIB) -luv -lsqlite3 -lcjson -lsodium -lcrypto -lxlsxwriter -lm -lpthread
 
 SRCS      := $(shell find server -name '*.c' | sort)
 MAIN_SRC  := server/main.c

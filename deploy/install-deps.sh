@@ -6,14 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: compiler, libraries (libuv, SQLite, cJSON, libsodium, OpenSSL libcrypto, libxlsxwriter),
+# Build: compiler, libraries (libuv, SQLite, cJSON, libsodium, OpenSSL libcrypto, libxlsxwriter, mimalloc),
 # llhttp's C sources (node-llhttp), cmocka. Tests: Node.js and npm, Chromium
 # for browser tests, clang for ASan/UBSan and libFuzzer, Python readers for the
 # iCalendar and XLSX outputs, nginx and systemd for the deployment checks, wrk
 # for benchmarks, sqlite3 for inspecting databases.
 DEBS=(
   build-essential pkg-config clang clang-format
-  libuv1-dev libsqlite3-dev sqlite3 libcjson-dev libsodium-dev libssl-dev libxlsxwriter-dev libcmocka-dev
+  libuv1-dev libsqlite3-dev sqlite3 libcjson-dev libsodium-dev libssl-dev libxlsxwriter-dev libmimalloc-dev libcmocka-dev
   node-llhttp nodejs
   chromium fonts-noto-cjk
   python3-icalendar python3-openpyxl
