@@ -30,6 +30,17 @@ async function answers(url) {
   return by;
 }
 
+// The counts once requests still in flight when wrk stopped are answered.
+async function settled(url, count) {
+  let prev = await count(url);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await count(url);
+    if (JSON.stringify(now) === JSON.stringify(prev)) return now;
+    prev = now;
+  }
+}
+
 // 64 clients for `seconds`. The answers are counted by the server (its
 // /metrics) and the bookings in the database file; they must agree.
 async function wrk(url, db, args, seconds = SECONDS) {
@@ -38,7 +49,7 @@ async function wrk(url, db, args, seconds = SECONDS) {
     { encoding: 'utf8' });
   const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  const a1 = await answers(url), b1 = Number(sql(db, 'SELECT count(*) FROM bookings'));
+  const a1 = await settled(url, answers), b1 = Number(sql(db, 'SELECT count(*) FROM bookings'));
   const got = { created: a1.created - a0.created, conflicts: a1.conflicts - a0.conflicts, other: a1.other - a0.other };
   if (got.created !== b1 - b0) throw new Error(`201 answers ${got.created} but ${b1 - b0} new bookings in the file`);
   return { ...got, seconds: +m[3], p99: +m[4] };

@@ -35,6 +35,17 @@ async function answers(url) {
   return by;
 }
 
+// The counts once requests still in flight when wrk stopped are answered.
+async function settled(url, count) {
+  let prev = await count(url);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await count(url);
+    if (JSON.stringify(now) === JSON.stringify(prev)) return now;
+    prev = now;
+  }
+}
+
 async function verify(url, cookie) {
   const t0 = process.hrtime.bigint();
   const res = await fetch(url + '/api/v1/usage/verify', { headers: { cookie } });
@@ -68,7 +79,7 @@ try {
     cookie, csrf, String(world.ids.bulk0), '1000', String(base), String(world.users.res), '2'], { encoding: 'utf8' });
   const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  const a1 = await answers(srv.url), n1 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
+  const a1 = await settled(srv.url, answers), n1 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
   const created = a1.created - a0.created, refused = a1.other - a0.other;
   if (created !== n1 - n0) throw new Error(`201 answers ${created} but ${n1 - n0} new records in the file`);
   const rate = Math.round(created / Number(m[3]));
