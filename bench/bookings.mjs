@@ -16,43 +16,15 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../tests/http/lib/server.mjs';
+import { wrkLoad } from './wrk_load.mjs';
 import { buildWorld, start, sql, localMidnight, iso, PW, overlappingPairs } from '../tests/http/lib/bookings-world.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const out = (k, v) => console.log(`${k.padEnd(48)} ${v}`);
 
-// Answers of POST /api/v1/bookings so far, by status, from the server's /metrics.
-async function answers(url) {
-  const text = await (await fetch(url + '/metrics')).text();
-  const by = { created: 0, conflicts: 0, other: 0 };
-  for (const m of text.matchAll(/^yiqi_http_requests_total\{route="\/api\/v1\/bookings",status="(\d+)"\} (\d+)$/gm))
-    by[m[1] === '201' ? 'created' : m[1] === '409' ? 'conflicts' : 'other'] += Number(m[2]);
-  return by;
-}
-
-// The counts once requests still in flight when wrk stopped are answered.
-async function settled(url, count) {
-  let prev = await count(url);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 200));
-    const now = await count(url);
-    if (JSON.stringify(now) === JSON.stringify(prev)) return now;
-    prev = now;
-  }
-}
-
-// 64 clients for `seconds`. The answers are counted by the server (its
-// /metrics) and the bookings in the database file; they must agree.
-async function wrk(url, db, args, seconds = SECONDS) {
-  const a0 = await answers(url), b0 = Number(sql(db, 'SELECT count(*) FROM bookings'));
-  const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '-s', join(ROOT, 'bench/bookings.lua'), url, '--', ...args],
-    { encoding: 'utf8' });
-  const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  const a1 = await settled(url, answers), b1 = Number(sql(db, 'SELECT count(*) FROM bookings'));
-  const got = { created: a1.created - a0.created, conflicts: a1.conflicts - a0.conflicts, other: a1.other - a0.other };
-  if (got.created !== b1 - b0) throw new Error(`201 answers ${got.created} but ${b1 - b0} new bookings in the file`);
-  return { ...got, seconds: +m[3], p99: +m[4] };
+// 64 clients for `seconds` (bench/wrk_load.mjs counts the answers).
+function wrk(url, db, args, seconds = SECONDS) {
+  return wrkLoad({ url, db, table: 'bookings', route: '/api/v1/bookings', script: 'bench/bookings.lua', clients: 64, seconds, args });
 }
 
 async function signIn(url) {

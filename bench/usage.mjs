@@ -7,10 +7,11 @@
 //     in the file, and the chain verified afterwards;
 //  3. GET /api/v1/usage/verify on a chain of 1,000,000 records (filled by
 //     bench/usage_fill.c with the server's own hashing code).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { ROOT, BIN, cli } from '../tests/http/lib/server.mjs';
+import { wrkLoad } from './wrk_load.mjs';
 import { buildWorld, start, sql, localMidnight, PW } from '../tests/http/lib/bookings-world.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
@@ -24,26 +25,6 @@ async function signIn(url, login) {
   const body = await res.json();
   if (res.status !== 200) throw new Error(`sign-in ${login}: ${res.status}`);
   return { cookie: res.headers.getSetCookie()[0].split(';')[0], csrf: body.csrf_token };
-}
-
-// Answers of POST /api/v1/usage so far (201 and the rest), from the server's /metrics.
-async function answers(url) {
-  const text = await (await fetch(url + '/metrics')).text();
-  const by = { created: 0, other: 0 };
-  for (const m of text.matchAll(/^yiqi_http_requests_total\{route="\/api\/v1\/usage",status="(\d+)"\} (\d+)$/gm))
-    by[m[1] === '201' ? 'created' : 'other'] += Number(m[2]);
-  return by;
-}
-
-// The counts once requests still in flight when wrk stopped are answered.
-async function settled(url, count) {
-  let prev = await count(url);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 200));
-    const now = await count(url);
-    if (JSON.stringify(now) === JSON.stringify(prev)) return now;
-    prev = now;
-  }
 }
 
 async function verify(url, cookie) {
@@ -73,17 +54,11 @@ try {
   let srv = await start(world, { args: ['--quiet'] });
   const { cookie, csrf } = await signIn(srv.url, 'opa');
   const base = localMidnight(-1) - 3600;
-  // Answered by the server (its /metrics) and new in the file: they must agree.
-  const a0 = await answers(srv.url), n0 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
-  const r = spawnSync('wrk', ['-t2', '-c32', `-d${SECONDS}s`, '-s', join(ROOT, 'bench/usage.lua'), srv.url, '--',
-    cookie, csrf, String(world.ids.bulk0), '1000', String(base), String(world.users.res), '2'], { encoding: 'utf8' });
-  const m = /RESULT requests=(\d+) non2xx=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error('wrk failed: ' + r.stdout + r.stderr);
-  const a1 = await settled(srv.url, answers), n1 = Number(sql(world.db, 'SELECT count(*) FROM usage_records'));
-  const created = a1.created - a0.created, refused = a1.other - a0.other;
-  if (created !== n1 - n0) throw new Error(`201 answers ${created} but ${n1 - n0} new records in the file`);
-  const rate = Math.round(created / Number(m[3]));
-  out('usage records/s, 32 clients, 1,000 instruments', `${rate} durable (${refused} refused, p99 ${m[4]} ms)`);
+  const load = await wrkLoad({ url: srv.url, db: world.db, table: 'usage_records', route: '/api/v1/usage',
+    script: 'bench/usage.lua', clients: 32, seconds: SECONDS,
+    args: [cookie, csrf, String(world.ids.bulk0), '1000', String(base), String(world.users.res), '2'] });
+  const rate = Math.round(load.created / load.seconds);
+  out('usage records/s, 32 clients, 1,000 instruments', `${rate} durable (${load.conflicts + load.other} refused, p99 ${load.p99} ms)`);
   out('  ratio to the bare ceiling', `${(rate / ceiling).toFixed(2)}x (target >= 3x)`);
   const com = await signIn(srv.url, 'com');
   const v = await verify(srv.url, com.cookie);
