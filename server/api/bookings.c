@@ -583,12 +583,22 @@ static void booking_list(yq_req_t *req) {
                         "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
                         "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR("b.user_id = ?3 AND "));
     else if (from != INT64_MIN)
-        /* A time window: the bookings that start within it, or at most the
-         * longest booking's length before it (migration 075), through
-         * bookings_start. */
-        st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
-                            "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR(
-                                "b.start > ?5 - (SELECT longest FROM booking_span WHERE id = 1) AND "));
+        /* A time window [from, to): the bookings that start before `to` and
+         * at most the longest booking's length (migration 075) before
+         * `from`. Those no longer live through bookings_start (migration
+         * 081); the live ones instrument by instrument through
+         * bookings_live_end, where they end after `from` and before `to` +
+         * that length (a booking of an instrument never overlaps another). */
+        st = yq_db_stmt(
+            db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
+                "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE_FOR(
+                    "b.id IN (SELECT id FROM bookings INDEXED BY bookings_ended_start "
+                    "WHERE NOT " YQ_BK_LIVE_STATUS " AND start > ?5 - (SELECT longest FROM booking_span "
+                    "WHERE id = 1) AND start < ?6 UNION ALL SELECT w.id FROM instruments v CROSS JOIN bookings w "
+                    "INDEXED BY bookings_live_end ON w.instrument_id = v.id AND " YQ_BK_LIVE(
+                        "w.status") " "
+                                    "AND w.end > ?5 AND w.end < ?6 + (SELECT longest FROM booking_span WHERE id = 1)) "
+                                    "AND "));
     else
         st = yq_db_stmt(db, "SELECT b.id FROM bookings b JOIN instruments i ON i.id = b.instrument_id "
                             "LEFT JOIN lab_groups g ON g.id = b.group_id " BOOKING_LIST_WHERE);

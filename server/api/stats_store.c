@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/bookings_store.h"
 #include "api/stats_fold.h"
 #include "core/alloc.h"
 #include "core/timeutil.h"
@@ -689,7 +690,15 @@ static sqlite3_stmt *bookings_stmt(yq_db_t *db, int kind) {
     if (kind == YQ_STATS_SEG_DAY)
         return yq_db_stmt(db, "SELECT day, instrument_id, status, n FROM stats_bookings_day "
                               "WHERE day >= ?1 AND day < ?2 AND n <> 0");
-    return yq_db_stmt(db, "SELECT start, instrument_id, status, 1 FROM bookings WHERE start >= ?1 AND start < ?2");
+    /* The bookings that start in [?1, ?2): those no longer live through
+     * bookings_start, the live ones instrument by instrument through
+     * bookings_live_end (migration 081). */
+    return yq_db_stmt(db, "SELECT start, instrument_id, status, 1 FROM bookings INDEXED BY bookings_ended_start "
+                          "WHERE NOT " YQ_BK_LIVE_STATUS " AND start >= ?1 AND start < ?2 UNION ALL "
+                          "SELECT b.start, b.instrument_id, b.status, 1 FROM instruments i CROSS JOIN bookings b "
+                          "INDEXED BY bookings_live_end ON b.instrument_id = i.id AND " YQ_BK_LIVE_B_STATUS " "
+                          "AND b.end > ?1 AND b.end < ?2 + (SELECT longest FROM booking_span WHERE id = 1) "
+                          "WHERE b.start >= ?1 AND b.start < ?2");
 }
 
 typedef struct {
