@@ -5,6 +5,7 @@
  * connection keeps the statement cache simple).
  */
 #include "db/db.h"
+#include "db/wal_writes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,8 @@ static void configure_library(void) {
 yq_db_t *yq_db_open_raw(const char *path) {
     sqlite3 *h = NULL;
     configure_library();
-    int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             yq_wal_writes_register() == SQLITE_OK ? YQ_WAL_WRITES_VFS : NULL);
     if (rc != SQLITE_OK) {
         fprintf(stderr, "yiqi: cannot open database %s: %s\n", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
         sqlite3_close(h);
