@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api/bookings.h"
@@ -121,6 +122,14 @@ static void stop_batch(void *ctx) {
     yq_session_cache_stop();
 }
 
+/* A failed WAL fdatasync (db/batch.h): nothing more may be answered as
+ * durable, so the process ends at once; SQLite rebuilds the database from
+ * what is on disk when it starts again (the service restarts on failure). */
+static void sync_failed(void) {
+    yq_log_error("stopping: the WAL could not be written to disk; restart once the disk is fixed");
+    _exit(EXIT_FAILURE);
+}
+
 int yq_cli_serve(int argc, char **argv) {
     static yq_config_t conf; /* large; serve runs once per process */
     int status = read_settings(argc, argv, &conf);
@@ -158,6 +167,7 @@ int yq_cli_serve(int argc, char **argv) {
     /* Answers of group commits leave from the WAL sync thread (net/conn.h). */
     static const yq_batch_hold_t hold = {yq_conn_hold_begin, hold_end, held_send, held_finish};
     yq_batch_set_hold(&hold);
+    yq_batch_on_sync_failure(sync_failed);
     yq_server_on_stop(stop_batch, NULL);
     int rc = yq_server_run(uv_default_loop(), &cfg);
     yq_db_close(db);

@@ -135,8 +135,23 @@ void yq_batch_flush(void) {
         jobs[i].done(jobs[i].ctx, ok ? jobs[i].rc : YQ_DB_ERROR);
 }
 
-/* The WAL is on disk up to `seq`: answer those commits' requests. */
+static void (*sync_failure_fn)(void);
+
+void yq_batch_on_sync_failure(void (*fn)(void)) {
+    sync_failure_fn = fn;
+}
+
+static void answer_synced(uint64_t seq, int err);
+
+/* The WAL is on disk up to `seq` (or its fdatasync failed). */
 static void on_synced(uint64_t seq, int err) {
+    answer_synced(seq, err);
+    if (err && sync_failure_fn)
+        sync_failure_fn();
+}
+
+/* Answers the requests of the commits up to `seq`. */
+static void answer_synced(uint64_t seq, int err) {
     if (err)
         yq_log_error("WAL fdatasync failed: the waiting writes are answered with errors (held answers: their "
                      "connections are closed unanswered)");

@@ -86,6 +86,13 @@ typedef struct {
 } yq_batch_hold_t;
 void yq_batch_set_hold(const yq_batch_hold_t *hold);
 
+/* Called on the loop after a failed WAL fdatasync, once the writes that
+ * waited for it were answered with errors (their held answers dropped). The
+ * server stops there (cli/serve.c): after a failed fdatasync the kernel may
+ * have dropped the pages it could not write, so a later fdatasync could
+ * succeed over a hole in the WAL and make answers durable in name only. */
+void yq_batch_on_sync_failure(void (*fn)(void));
+
 /* Counters since start, for /metrics and benchmarks. */
 typedef struct {
     uint64_t commits; /* transactions committed */

@@ -825,6 +825,8 @@ void yq_conn_held_send(yq_held_t *h, int err) {
 static void held_done(yq_conn_t *c);
 
 void yq_conn_held_finish(yq_held_t *h, int err) {
+    if (err) /* logged as made (yq_reply): say they never left */
+        yq_log_error("%zu answers of a commit not sent: its fdatasync failed; their connections are closed", h->n);
     for (size_t i = 0; i < h->n; i++) {
         held_item_t *it = &h->items[i];
         yq_conn_t *c = it->c;
