@@ -56,6 +56,8 @@ test('an operator confirms and disputes their institution\'s lines; a disputed m
   await page.getByText('本单位相关的结算明细').waitFor();
   const rows = page.locator('.settlement-lines tbody tr');
   assert.equal(await page.locator('.settlement-chart').count(), 0, 'no zone flows for an operator');
+  // The record count in the head is the period's, over every institution, and says so.
+  await page.locator('.settlement-head').getByText(`本期全部机构的上机记录数 ${r.body.records.toLocaleString('zh-CN')}`).waitFor();
   // By default an operator sees the lines their institution provided (the ones they confirm), a page at a time.
   assert.equal(await page.getByLabel('本单位的角色').inputValue(), 'provider');
   assert.equal(await rows.count(), Math.min(50, provided.length), 'the lines the institution provided');

@@ -35,6 +35,7 @@ addMessages({
     'settlement.builtAt': '生成时间',
     'settlement.closedAt': '关闭时间',
     'settlement.records': '上机记录数',
+    'settlement.records.all': '本期全部机构的上机记录数',
     'settlement.checkpoint': '账本检查点',
     'settlement.checkpoint.value': '{count} 条记录，末条哈希 {hash}',
     'settlement.stale': '结算单生成后，本月的上机记录有变动，请重新生成后再关闭。',
@@ -132,6 +133,7 @@ addMessages({
     'settlement.builtAt': 'Built',
     'settlement.closedAt': 'Closed',
     'settlement.records': 'Usage records',
+    'settlement.records.all': 'Usage records of the period (all institutions)',
     'settlement.checkpoint': 'Ledger checkpoint',
     'settlement.checkpoint.value': '{count} records, head hash {hash}',
     'settlement.stale': 'The month\'s usage changed after the statement was built. Rebuild it before closing.',
@@ -311,7 +313,9 @@ function headCard(st) {
       st.scope === 'org' ? badge(t('settlement.scope.org'), 'role') : null, ' ',
       el('span', { class: 'muted' }, `${t('settlement.builtAt')} ${formatDateTime(st.built_at)}`),
       st.closed_at ? el('span', { class: 'muted' }, ` · ${t('settlement.closedAt')} ${formatDateTime(st.closed_at)}`) : null,
-      el('span', { class: 'muted' }, ` · ${t('settlement.records')} ${formatNumber(st.records, 0)}`)),
+      // An operator's view is their institution's part of a statement built
+      // over the whole period: the count is the period's, said so.
+      el('span', { class: 'muted' }, ` · ${t(st.scope === 'org' ? 'settlement.records.all' : 'settlement.records')} ${formatNumber(st.records, 0)}`)),
     el('p', { class: 'muted settlement-checkpoint' }, `${t('settlement.checkpoint')}: `,
       el('span', { class: 'mono', title: cp.head_hash }, t('settlement.checkpoint.value', { count: formatNumber(cp.count, 0), hash: cp.head_hash.slice(0, 16) + '…' }))),
     st.stale && st.status === 'draft' ? banner(t('settlement.stale'), 'warning') : null);
