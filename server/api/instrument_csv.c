@@ -400,18 +400,54 @@ static int read_header(import_t *im, char **cells, size_t n) {
     return 0;
 }
 
-/* Second pass: every row in one transaction. Returns 0 or a negative code. */
+/* The search index's terms (FTS5) of the instruments whose ids are in the
+ * JSON array `ids`: removed ("delete", with the values they were indexed
+ * under) or added. One statement for the whole import (migration 082). */
+static int search_terms(yq_db_t *db, const char *ids, int remove) {
+    sqlite3_stmt *st =
+        remove ? yq_db_stmt(db, "INSERT INTO instruments_fts (instruments_fts, rowid, name_zh, name_en, model, "
+                                "manufacturer, functions) SELECT 'delete', id, name_zh, name_en, model, manufacturer, "
+                                "functions FROM instruments WHERE id IN (SELECT value FROM json_each(?1))")
+               : yq_db_stmt(db, "INSERT INTO instruments_fts (rowid, name_zh, name_en, model, manufacturer, functions) "
+                                "SELECT id, name_zh, name_en, model, manufacturer, functions FROM instruments "
+                                "WHERE id IN (SELECT value FROM json_each(?1))");
+    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    int rc = yq_db_step(db, st);
+    sqlite3_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Second pass: every row in one transaction, the search index's terms
+ * written once at the end (migration 082). Returns 0 or a negative code. */
 static int write_rows(import_t *im, int64_t *created, int64_t *updated) {
     yq_db_t *db = yq_db_main();
     int rc = yq_db_begin(db);
+    if (rc == 0)
+        rc = yq_db_exec(db, "INSERT INTO search_deferred (id) VALUES (1)");
+    /* Which stored rows change; their terms go before they do. */
+    unsigned char *changes = yq_arena_alloc(im->arena, im->nrecs ? im->nrecs : 1);
+    yq_buf_t ids = {0}, touched = {0};
+    yq_buf_puts(&ids, "[");
+    for (size_t r = 0; rc == 0 && r < im->nrecs; r++) {
+        yq_instrument_t *in = &im->recs[r], stored;
+        changes[r] = 1;
+        if (!im->exists[r])
+            continue;
+        in->id = yq_instr_find(db, in->owner_org_id, in->asset_no);
+        changes[r] = !(yq_instr_load(db, in->id, im->arena, &stored, NULL) == 0 && yq_instr_equal(&stored, in));
+        if (changes[r])
+            yq_buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "", (long long)in->id);
+    }
+    yq_buf_puts(&ids, "]");
+    if (rc == 0 && ids.len > 2)
+        rc = search_terms(db, ids.data, 1);
+    yq_buf_puts(&touched, "[");
     for (size_t r = 0; rc == 0 && r < im->nrecs; r++) {
         yq_instrument_t *in = &im->recs[r];
+        if (!changes[r])
+            continue;
         cJSON *before = NULL;
         if (im->exists[r]) {
-            yq_instrument_t stored;
-            in->id = yq_instr_find(db, in->owner_org_id, in->asset_no);
-            if (yq_instr_load(db, in->id, im->arena, &stored, NULL) == 0 && yq_instr_equal(&stored, in))
-                continue;
             before = yq_instr_json(db, in->id);
             rc = yq_instr_update(db, in);
             (*updated)++;
@@ -423,13 +459,22 @@ static int write_rows(import_t *im, int64_t *created, int64_t *updated) {
         if (rc == 0)
             rc = yq_audit(im->req, im->p, NULL, before ? "instrument_update" : "instrument_create", "instrument",
                           in->id, in->owner_org_id, before, after);
+        if (rc == 0)
+            yq_buf_printf(&touched, "%s%lld", touched.len > 1 ? "," : "", (long long)in->id);
         cJSON_Delete(before);
         cJSON_Delete(after);
     }
+    yq_buf_puts(&touched, "]");
+    if (rc == 0 && touched.len > 2)
+        rc = search_terms(db, touched.data, 0);
+    if (rc == 0)
+        rc = yq_db_exec(db, "DELETE FROM search_deferred");
     if (rc == 0)
         rc = yq_db_commit(db);
     if (rc)
         yq_db_rollback(db);
+    yq_buf_free(&ids);
+    yq_buf_free(&touched);
     return rc;
 }
 
@@ -525,6 +570,10 @@ static void on_import(yq_req_t *req) {
         return;
     }
     import_t im = {.req = req, .p = p, .arena = req->arena, .errors = cJSON_CreateArray()};
+    /* The rows are checked against the catalogue (institutions, asset
+     * numbers) in one read transaction rather than one per statement. */
+    yq_db_t *db = yq_db_main();
+    int reading = yq_db_exec(db, "BEGIN") == 0;
     char **cells;
     size_t n, row = 0; /* data rows so far (0 until the header is read); blank rows do not count */
     int rc, header = 0;
@@ -538,6 +587,9 @@ static void on_import(yq_req_t *req) {
         if (!blank_row(cells, n))
             read_row(&im, ++row, cells, n);
     }
+    if (reading)
+        yq_db_exec(db, "COMMIT"); /* nothing written: ends the read */
+    reading = 0;
     if (rc < 0) {
         snprintf(why, sizeof why, "The CSV is malformed near data row %zu: %s", row + 1, yq_csv_error(csv));
         yq_reply_error(req, 400, "invalid_csv", why, NULL);
@@ -562,6 +614,8 @@ static void on_import(yq_req_t *req) {
     yq_json_add_int(o, "unchanged", (int64_t)im.nrecs - created - updated);
     yq_api_json(req, 200, o);
 done:
+    if (reading)
+        yq_db_exec(db, "COMMIT");
     cJSON_Delete(im.errors);
     free(im.recs);
     free(im.exists);

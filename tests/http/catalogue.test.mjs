@@ -644,3 +644,34 @@ test('import: at most 5,000 rows; a file at the limit goes through, one row more
   assert.deepEqual(r.body, { created: 0, updated: 0, unchanged: 5000 });
   assert.equal(Number(sqlite(`SELECT count(*) FROM instruments WHERE owner_org_id = ${orgB.id}`)), before + 5000);
 });
+
+test('import keeps the search index exact: new, renamed and unchanged rows, with the index written once (migration 082)', async () => {
+  const HEAD = 'asset_no,name_zh,name_en,model,manufacturer,class_code,category_type,share_mode,run_status,original_value_fen,price.unit,price.internal_fen,price.zone_fen';
+  const line = (k, word) => `IDX-${k},${word}分光仪${k},${word} spectrometer ${k},IDX-M${k},Maker,010501,general,external,normal,5000000,hour,5000,8000`;
+  const found = async (q) => (await search(anon, { q, limit: '100' })).items.map((i) => i.name_en);
+  let r = await importCsv(opB, csv([HEAD, ...Array.from({ length: 30 }, (_, k) => line(k, 'Quokka'))]));
+  assert.deepEqual(r.body, { created: 30, updated: 0, unchanged: 0 });
+  assert.equal((await found('Quokka')).length, 30, 'every new row is found');
+  // Rows 0-9 renamed, 10-29 unchanged, 30-34 new, in one file.
+  r = await importCsv(opB, csv([HEAD, ...Array.from({ length: 35 }, (_, k) => line(k, k < 10 || k >= 30 ? 'Wombat' : 'Quokka'))]));
+  assert.deepEqual(r.body, { created: 5, updated: 10, unchanged: 20 });
+  const quokka = await found('Quokka'), wombat = await found('Wombat');
+  assert.equal(quokka.length, 20, 'renamed rows are not found under their old names');
+  assert.equal(wombat.length, 15);
+  assert.ok(wombat.includes('Wombat spectrometer 3') && wombat.includes('Wombat spectrometer 33') && !quokka.includes('Quokka spectrometer 3'));
+  assert.equal((await found('袋熊')).length, 0);
+  // FTS5's own check of the index against the instruments table, and the flag cleared.
+  assert.equal(spawnSync('sqlite3', [dbPath, "INSERT INTO instruments_fts (instruments_fts, rank) VALUES ('integrity-check', 1)"],
+    { encoding: 'utf8' }).status, 0);
+  assert.equal(sqlite('SELECT count(*) FROM search_deferred'), '0');
+  // A file refused for one bad row leaves the index as it was.
+  r = await importCsv(opB, csv([HEAD, line(0, 'Numbat'), line(1, 'Numbat').replace('010501', 'nope')]));
+  assert.equal(r.status, 400);
+  assert.equal((await found('Numbat')).length, 0);
+  assert.equal((await found('Wombat')).length, 15);
+  // A form edit after an import still moves the terms (the triggers are back on).
+  const id = (await search(anon, { q: 'Wombat spectrometer 33', limit: '5' })).items[0].id;
+  assert.equal((await call(opB, 'PATCH', `/api/v1/instruments/${id}`, { name_zh: 'Bilby分光仪33', name_en: 'Bilby spectrometer 33' })).status, 200);
+  assert.deepEqual(await found('Bilby'), ['Bilby spectrometer 33']);
+  assert.equal((await found('Wombat')).length, 14);
+});
