@@ -169,3 +169,25 @@ test('an expired session is shown as signed out after one 401 from /me, and late
   assert.equal(await hasFlag(page), null);
   app.assertClean(page);
 }));
+
+test('with the browser\'s storage blocked, a signed-in researcher stays signed in across a reload and can still act', () => app.run('first-load-no-storage', async (page) => {
+  const who = people.researcher;
+  // As a browser that blocks site storage but sends first-party cookies: every access throws.
+  await page.addInitScript(() => {
+    for (const name of ['localStorage', 'sessionStorage'])
+      Object.defineProperty(window, name, { configurable: true, get() { throw new DOMException('blocked', 'SecurityError'); } });
+  });
+  const seen = watchStrictly(page);
+  await firstLoad(page, who.home, '/signin');
+  await signIn(page, who.login, who.password);
+  await waitForPage(page, who.home);
+  await page.reload();
+  await waitForPage(page, who.home); // the reload asked /me and found the session
+  assert.equal(await page.locator('header .user-name').innerText(), who.name);
+  // An unsafe request needs the CSRF token, kept in memory after /me: signing out works.
+  await signOut(page);
+  await page.locator('header .signin-link').waitFor();
+  await firstLoad(page, who.home, '/signin');
+  // Each load of a signed-out browser without storage costs one /me 401, and nothing else.
+  assert.ok(seen.errors.every((e) => /status of 401 .*\/api\/v1\/me/.test(e)), seen.errors.join('\n'));
+}));

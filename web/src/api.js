@@ -14,7 +14,8 @@
 // - Remembers in localStorage that this browser signed in ('yiqi.signedIn'): set by a
 //   successful sign-in or /me, cleared by signing out and by any 401. The shell asks /me at
 //   start only while it is set (mayBeSignedIn), so an anonymous visitor's first load makes
-//   no request that answers 401 (Chromium logs every such answer as a console error).
+//   no request that answers 401 (Chromium logs every such answer as a console error). Where
+//   storage is blocked it always asks, so a reload still finds the session.
 
 const CSRF_KEY = 'yiqi.csrf';
 const SIGNED_IN_KEY = 'yiqi.signedIn';
@@ -41,10 +42,14 @@ export class ApiError extends Error {
   }
 }
 
+// The token also lives here, for a browser whose storage is blocked (access throws): a reload
+// then gets it again from /me.
+let csrfInMemory = '';
 export function getCsrf() {
-  try { return sessionStorage.getItem(CSRF_KEY) || ''; } catch { return ''; }
+  try { return sessionStorage.getItem(CSRF_KEY) || ''; } catch { return csrfInMemory; }
 }
 export function setCsrf(token) {
+  csrfInMemory = token || '';
   try {
     if (token) sessionStorage.setItem(CSRF_KEY, token); else sessionStorage.removeItem(CSRF_KEY);
   } catch { /* storage disabled */ }
@@ -56,7 +61,11 @@ export function setCsrf(token) {
  * the flag existed). Only a hint: GET /api/v1/me decides.
  */
 export function mayBeSignedIn() {
-  try { if (localStorage.getItem(SIGNED_IN_KEY) === '1') return true; } catch { /* storage disabled */ }
+  try {
+    if (localStorage.getItem(SIGNED_IN_KEY) === '1') return true;
+  } catch {
+    return true; // storage blocked: nothing can remember a sign-in, so the server is asked
+  }
   return !!getCsrf();
 }
 function setSignedIn(on) {
