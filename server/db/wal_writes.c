@@ -4,8 +4,8 @@
  * SQLite appends a transaction to the WAL one frame at a time, each frame
  * two xWrite calls (a 24-byte header, then the page). This shim over the
  * default VFS keeps a WAL file's consecutive writes in a buffer and hands
- * them to the file in one write when the commit frame is complete, so a
- * commit of N frames costs one pwrite instead of 2N. Everything else goes
+ * them to the file when the commit frame is complete, so a commit of N
+ * frames costs one pwrite per 96 KiB instead of 2N. Everything else goes
  * straight to the file underneath.
  *
  * The rules that keep it exactly as safe as writing through:
@@ -15,10 +15,11 @@
  *   SQLite as it would without the buffer, and the buffered frames are
  *   dropped (SQLite treats the frames of a failed commit as never written).
  * - Any other access to the file (read, size, sync, truncate, lock change,
- *   file control, close) and every shared-memory barrier flushes first, so
- *   nothing ever observes the file without the buffered bytes. In particular
- *   the WAL index announces frames to readers only after the commit frame,
- *   and so only once they are in the file.
+ *   file control, close) flushes first, so nothing ever observes the file
+ *   without the buffered bytes. SQLite publishes new frames to readers in
+ *   the WAL index only after a shared-memory barrier on the database file,
+ *   and that barrier flushes the database's WAL too: frames are announced
+ *   only once they are in the file, whatever wrote them.
  * - A write that is not the continuation of the buffer (SQLite rewriting a
  *   frame of the same transaction in place) flushes first and then goes
  *   through.
