@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "db/checkpoint.h"
 #include "db/wal_sync.h"
 #include "http/metrics.h"
 
@@ -67,9 +68,15 @@ static int run_job(yq_db_t *db, job_t *j) {
     return rc;
 }
 
-void yq_batch_flush(void) {
+/* Runs the queued jobs (the first MAX_BATCH) in one transaction; while a
+ * checkpoint holds writes (db/checkpoint.h) only when `force`. */
+static void flush_batch(int force) {
     if (B.len == 0)
         return;
+    if (!force && yq_checkpoint_holds_writes()) {
+        uv_idle_stop(&B.idle); /* nothing to do until resume() */
+        return;
+    }
     size_t n = B.len < MAX_BATCH ? B.len : MAX_BATCH;
     if (B.cur_cap < n) {
         B.cur = yq_xrealloc(B.cur, n * sizeof *B.cur);
@@ -182,9 +189,19 @@ static void answer_synced(uint64_t seq, int err) {
         ready[i].done(ready[i].ctx, err ? YQ_DB_ERROR : ready[i].rc);
 }
 
+void yq_batch_flush(void) {
+    flush_batch(0);
+}
+
 static void on_check(uv_check_t *h) {
     (void)h;
-    yq_batch_flush();
+    flush_batch(0);
+}
+
+/* The checkpoint that held the writes is over: flush at the next turn. */
+static void resume(void) {
+    if (B.len && B.started)
+        uv_idle_start(&B.idle, on_idle);
 }
 
 static void collect(yq_buf_t *out) {
@@ -214,15 +231,16 @@ int yq_batch_start(uv_loop_t *loop, yq_db_t *db) {
         yq_metrics_add_collector(collect);
     B.db = db;
     B.started = 1;
+    yq_checkpoint_on_resume(resume);
     return 0;
 }
 
 void yq_batch_stop(void) {
     while (B.len)
-        yq_batch_flush();
+        flush_batch(1);
     yq_wal_sync_stop(); /* answers what waited for the disk */
     while (B.len)
-        yq_batch_flush();
+        flush_batch(1);
     if (!B.started)
         return;
     B.started = 0;
