@@ -148,15 +148,6 @@ void yq_batch_on_sync_failure(void (*fn)(void)) {
     sync_failure_fn = fn;
 }
 
-static void answer_synced(uint64_t seq, int err);
-
-/* The WAL is on disk up to `seq` (or its fdatasync failed). */
-static void on_synced(uint64_t seq, int err) {
-    answer_synced(seq, err);
-    if (err && sync_failure_fn)
-        sync_failure_fn();
-}
-
 /* Answers the requests of the commits up to `seq`. */
 static void answer_synced(uint64_t seq, int err) {
     if (err)
@@ -187,6 +178,13 @@ static void answer_synced(uint64_t seq, int err) {
     B.wait_len -= n;
     for (size_t i = 0; i < n; i++)
         ready[i].done(ready[i].ctx, err ? YQ_DB_ERROR : ready[i].rc);
+}
+
+/* The WAL is on disk up to `seq` (or its fdatasync failed). */
+static void on_synced(uint64_t seq, int err) {
+    answer_synced(seq, err);
+    if (err && sync_failure_fn)
+        sync_failure_fn();
 }
 
 void yq_batch_flush(void) {
